@@ -1,0 +1,2 @@
+LUA_FILE = "tairstring.lua"
+COMMANDS = []

@@ -1,0 +1,3 @@
+from tairproxy.cli import main
+
+raise SystemExit(main())

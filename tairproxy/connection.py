@@ -1,0 +1,577 @@
+"""Client ↔ upstream pairing: one Valkey connection per client connection.
+
+Bytes from the client are cut into commands (``resp.scan_command``). Runs of
+pass-through commands are forwarded exactly as received; a Tair command is
+replaced by the one FCALL its handler builds. Replies come back in the order
+commands were sent upstream; each is matched to the ``Entry`` that asked for
+it and written to the client in the client's order (``pending``). The two
+orders differ only while an FCALL is being retried after the library was
+reloaded, which is why they are two queues.
+
+Flow control: a client that does not read pauses reading from its upstream
+and vice versa, so neither a slow reader nor a huge reply grows proxy memory
+without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+
+from tairproxy.dispatch import Call, CommandTable, build_call
+from tairproxy.library import FUNCTION_NOT_FOUND, LibraryManager
+from tairproxy.resp import (
+    Error,
+    ProtocolError,
+    encode_reply,
+    error_reply,
+    parse_reply,
+    scan_command,
+    scan_reply,
+)
+from tairproxy.upstream import UpstreamAddress
+
+log = logging.getLogger(__name__)
+
+PUSH = 62  # '>'
+# A client may have this many commands awaiting replies before we stop reading from it.
+MAX_INFLIGHT = 100_000
+WRITE_BUFFER_HIGH = 1 << 20
+
+# A transaction aborted at queue time, as Valkey does for a command with bad arity.
+ABORTING_COMMAND = b"*1\r\n$5\r\nFCALL\r\n"
+RAISE_FUNCTION = "tp_raise"
+
+# Native commands after which replies stop matching commands one-to-one:
+# the rest of the session is forwarded raw in both directions.
+RAW_MODE_COMMANDS = frozenset({b"subscribe", b"psubscribe", b"ssubscribe", b"monitor", b"sync", b"psync"})
+
+
+class ProxyContext:
+    """What every session shares: the command table, upstream address, library and limits."""
+
+    def __init__(
+        self,
+        table: CommandTable,
+        address: UpstreamAddress,
+        library: LibraryManager,
+        max_bulk: int = 512 * 1024 * 1024,
+        connect_timeout: float = 5.0,
+    ):
+        self.table = table
+        self.address = address
+        self.library = library
+        self.max_bulk = max_bulk
+        self.connect_timeout = connect_timeout
+        self.sessions: set[ClientSession] = set()
+
+
+class Entry:
+    """One client-visible reply slot (or a run of pass-through replies)."""
+
+    __slots__ = ("expected", "chunks", "done", "handler", "call", "retried", "close_after")
+
+    def __init__(self, expected: int = 1, handler: Callable | None = None, call: Call | None = None):
+        self.expected = expected
+        self.chunks: list[bytes] = []
+        self.done = False
+        # handler(session, entry, reply_bytes) -> bytes to send, or None when it re-queued itself
+        self.handler = handler
+        self.call = call
+        self.retried = False
+        self.close_after = False
+
+
+class UpstreamProtocol(asyncio.Protocol):
+    def __init__(self, session: ClientSession):
+        self.session = session
+
+    def data_received(self, data: bytes) -> None:
+        self.session.upstream_data(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.session.upstream_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.session.pause_client_reading("upstream")
+
+    def resume_writing(self) -> None:
+        self.session.resume_client_reading("upstream")
+
+
+class ClientSession(asyncio.Protocol):
+    def __init__(self, ctx: ProxyContext):
+        self.ctx = ctx
+        self.table = ctx.table
+        self.transport: asyncio.Transport | None = None
+        self.up: asyncio.Transport | None = None
+        self.inbuf = bytearray()
+        self.ubuf = bytearray()
+        self.pending: deque[Entry] = deque()  # client order
+        self.awaiting: deque[Entry] = deque()  # upstream order
+        self.inflight = 0
+        self.upstream_error: str | None = None
+        self.raw = False
+        self.resp3 = False
+        self.in_multi = False
+        # Position in the EXEC array → reshaper, for Tair commands queued in MULTI.
+        self.multi_transforms: dict[int, Callable] = {}
+        self.multi_count = 0
+        self.closing = False
+        self._paused_by: set[str] = set()
+
+    # ----- client side -------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
+        self.ctx.sessions.add(self)
+        asyncio.get_running_loop().create_task(self._connect_upstream())
+
+    async def _connect_upstream(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            up, _ = await asyncio.wait_for(
+                self.ctx.address.create_connection(loop, lambda: UpstreamProtocol(self)),
+                self.ctx.connect_timeout,
+            )
+        except Exception as exc:  # any failure means: tell the client promptly, then close
+            reason = str(exc) or type(exc).__name__
+            self.upstream_error = f"ERR tairproxy: upstream {self.ctx.address} unavailable: {reason}"
+            log.warning("%s", self.upstream_error)
+            if self.inbuf:
+                self._refuse_buffered()
+            else:
+                # Nothing asked yet: give the client a moment to send a command and read why.
+                loop.call_later(self.ctx.connect_timeout, self._close_client)
+            return
+        if self.closing:
+            up.close()
+            return
+        self.up = up
+        up.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
+        if self._paused_by:
+            up.pause_reading()
+        if self.inbuf:
+            self._process()
+
+    def data_received(self, data: bytes) -> None:
+        if self.raw:
+            self.up.write(data)
+            return
+        self.inbuf += data
+        if self.up is not None:
+            self._process()
+        elif self.upstream_error is not None:
+            self._refuse_buffered()
+
+    def _refuse_buffered(self) -> None:
+        """Upstream is down: every complete command gets the reason, then the connection closes."""
+        buf, pos = self.inbuf, 0
+        err = error_reply(self.upstream_error)
+        try:
+            while pos < len(buf):
+                end, args = scan_command(buf, pos, self.ctx.max_bulk)
+                if end < 0:
+                    break
+                pos = end
+                if args is not None:
+                    self.transport.write(err)
+        except ProtocolError:
+            pass
+        del buf[:pos]
+        self._close_client()
+
+    def _process(self) -> None:
+        buf = self.inbuf
+        size = len(buf)
+        pos = seg = 0
+        out: list[bytes] = []
+        table = self.table
+        max_bulk = self.ctx.max_bulk
+        while pos < size:
+            try:
+                end, args = scan_command(buf, pos, max_bulk)
+            except ProtocolError as exc:
+                if pos > seg:
+                    out.append(bytes(buf[seg:pos]))
+                self._send(out)
+                self._protocol_error(str(exc))
+                return
+            if end < 0:
+                break
+            if args is None:
+                pos = end
+                continue
+            name = args[0].lower()
+            cmd = table.lookup(name)
+            if cmd is None and name not in _TRACKED:
+                self._expect_passthrough()
+                if self.in_multi and name != b"watch":
+                    self.multi_count += 1
+                pos = end
+                continue
+            if pos > seg:
+                out.append(bytes(buf[seg:pos]))
+            if cmd is not None:
+                out.append(self._tair_command(cmd, args))
+            else:
+                out.append(bytes(buf[pos:end]))
+                _TRACKED[name](self, args)
+                if self.raw:
+                    # Whatever follows is forwarded untouched.
+                    out.append(bytes(buf[end:]))
+                    pos = seg = size
+                    break
+            pos = seg = end
+        if pos > seg:
+            out.append(bytes(buf[seg:pos]))
+        del buf[:pos]
+        self._send(out)
+        if self.inflight > MAX_INFLIGHT:
+            self.pause_client_reading("inflight")
+
+    def _send(self, out: list[bytes]) -> None:
+        if out:
+            self.up.write(b"".join(out) if len(out) > 1 else out[0])
+
+    def _expect_passthrough(self) -> None:
+        self.inflight += 1
+        awaiting = self.awaiting
+        if awaiting:
+            tail = awaiting[-1]
+            if tail.handler is None and self.pending[-1] is tail:
+                tail.expected += 1
+                return
+        e = Entry()
+        self.pending.append(e)
+        awaiting.append(e)
+
+    def _expect(self, entry: Entry) -> None:
+        self.inflight += 1
+        self.pending.append(entry)
+        self.awaiting.append(entry)
+
+    def _tair_command(self, cmd, args: list[bytes]) -> bytes:
+        call = build_call(cmd, args)
+        if isinstance(call, Error):
+            return self._command_error(call, arity=call.startswith(b"ERR wrong number of arguments"))
+        if self.in_multi:
+            if call.transform is not None:
+                self.multi_transforms[self.multi_count] = call.transform
+            self.multi_count += 1
+            self._expect_passthrough()  # +QUEUED (or a queue-time error) goes through untouched
+        else:
+            self._expect(Entry(handler=_call_reply, call=call))
+        return call.encode()
+
+    def _command_error(self, err: Error, arity: bool) -> bytes:
+        """An argument error found by the proxy, answered in Valkey's order and MULTI semantics."""
+        if not self.in_multi:
+            self._local_reply(error_reply(err))
+            return b""
+        if arity:
+            # Queue-time error: Valkey must flag the transaction so EXEC aborts.
+            self._expect(Entry(handler=_fixed_reply(error_reply(err))))
+            return ABORTING_COMMAND
+        # Other errors surface at EXEC time in the result array, as module errors do.
+        self.multi_count += 1
+        self._expect_passthrough()
+        return Call(RAISE_FUNCTION, [], [bytes(err)]).encode()
+
+    def _local_reply(self, data: bytes, close_after: bool = False) -> None:
+        """A reply the proxy makes itself, written after every earlier reply."""
+        e = Entry(expected=0)
+        e.chunks.append(data)
+        e.done = True
+        e.close_after = close_after
+        self.pending.append(e)
+        if self.pending[0] is e:
+            self._flush()
+
+    def _protocol_error(self, message: str) -> None:
+        self.closing = True
+        self.transport.pause_reading()
+        self._local_reply(error_reply("ERR Protocol error: " + message), close_after=True)
+
+    # ----- replies -----------------------------------------------------
+
+    def upstream_data(self, data: bytes) -> None:
+        if self.raw and not self.awaiting:
+            self.transport.write(data)
+            return
+        buf = self.ubuf
+        buf += data
+        pos = 0
+        awaiting = self.awaiting
+        try:
+            while awaiting:
+                e = awaiting[0]
+                if e.handler is None:
+                    start = pos
+                    n = e.expected
+                    while n:
+                        end = scan_reply(buf, pos)
+                        if end < 0:
+                            break
+                        if buf[pos] != PUSH:
+                            n -= 1
+                        pos = end
+                    if pos > start:
+                        self._emit(e, bytes(buf[start:pos]))
+                    self.inflight -= e.expected - n
+                    e.expected = n
+                    if n:
+                        break
+                    awaiting.popleft()
+                    self._complete(e)
+                else:
+                    end = scan_reply(buf, pos)
+                    if end < 0:
+                        break
+                    if buf[pos] == PUSH:
+                        self.transport.write(bytes(buf[pos:end]))
+                        pos = end
+                        continue
+                    reply = bytes(buf[pos:end])
+                    pos = end
+                    awaiting.popleft()
+                    self.inflight -= 1
+                    result = e.handler(self, e, reply)
+                    if result is not None:
+                        self._emit(e, result)
+                        self._complete(e)
+            if self.raw and not awaiting:
+                if pos < len(buf):
+                    self.transport.write(bytes(buf[pos:]))
+                pos = len(buf)
+            elif not awaiting and pos < len(buf):
+                # Unsolicited frames (RESP3 pushes, e.g. client tracking) go straight out.
+                while pos < len(buf):
+                    end = scan_reply(buf, pos)
+                    if end < 0:
+                        break
+                    self.transport.write(bytes(buf[pos:end]))
+                    pos = end
+        except ProtocolError as exc:
+            log.error("unparsable reply from upstream: %s", exc)
+            self.up.close()
+            return
+        del buf[:pos]
+        if self.inflight < MAX_INFLIGHT // 2 and "inflight" in self._paused_by:
+            self.resume_client_reading("inflight")
+
+    def _emit(self, e: Entry, data: bytes) -> None:
+        if self.pending[0] is e:
+            self.transport.write(data)
+        else:
+            e.chunks.append(data)
+
+    def _complete(self, e: Entry) -> None:
+        e.done = True
+        if self.pending[0] is e:
+            self._flush()
+
+    def _flush(self) -> None:
+        pending = self.pending
+        write = self.transport.write
+        while pending:
+            e = pending[0]
+            if e.chunks:
+                write(b"".join(e.chunks))
+                e.chunks = []
+            if not e.done:
+                return
+            pending.popleft()
+            if e.close_after:
+                self._close_client()
+                return
+
+    def retry_after_reload(self, e: Entry) -> None:
+        """The library was missing (FUNCTION FLUSH, restart): reload it once, then resend."""
+
+        async def reload_and_resend() -> None:
+            try:
+                await self.ctx.library.ensure(force=True)
+            except Exception as exc:
+                self._emit(e, error_reply(f"ERR tairproxy: cannot load the Lua library: {exc}"))
+                self._complete(e)
+                return
+            if self.up is None or self.up.is_closing():
+                return
+            self._expect_again(e)
+            self.up.write(e.call.encode())
+
+        e.retried = True
+        asyncio.get_running_loop().create_task(reload_and_resend())
+
+    def _expect_again(self, e: Entry) -> None:
+        self.inflight += 1
+        self.awaiting.append(e)
+
+    # ----- lifecycle and flow control ---------------------------------
+
+    def upstream_lost(self, exc: Exception | None) -> None:
+        self.up = None
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.awaiting or any(not e.done for e in self.pending):
+            err = error_reply("ERR tairproxy: upstream connection lost")
+            for e in self.pending:
+                if not e.done:
+                    e.chunks.extend([err] * max(e.expected, 1))
+                    e.done = True
+            self.awaiting.clear()
+            self._flush()
+        self._close_client()
+
+    def _close_client(self) -> None:
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self.ctx.sessions.discard(self)
+        if self.up is not None:
+            self.up.close()
+            self.up = None
+
+    def pause_writing(self) -> None:
+        if self.up is not None:
+            self.up.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.up is not None:
+            self.up.resume_reading()
+
+    def pause_client_reading(self, why: str) -> None:
+        if not self._paused_by and self.transport is not None and not self.closing:
+            self.transport.pause_reading()
+        self._paused_by.add(why)
+
+    def resume_client_reading(self, why: str) -> None:
+        self._paused_by.discard(why)
+        if not self._paused_by and self.transport is not None and not self.closing:
+            self.transport.resume_reading()
+
+
+# ----- reply handlers (called with the complete reply bytes) ---------------
+
+
+def _call_reply(session: ClientSession, e: Entry, reply: bytes) -> bytes | None:
+    if reply.startswith(b"-" + FUNCTION_NOT_FOUND) and not e.retried:
+        session.retry_after_reload(e)
+        return None
+    transform = e.call.transform
+    if transform is None or reply[0] == 45:  # errors pass unchanged
+        return reply
+    value, _ = parse_reply(reply)
+    return encode_reply(transform(value), session.resp3)
+
+
+def _fixed_reply(data: bytes) -> Callable:
+    def handler(session: ClientSession, e: Entry, reply: bytes) -> bytes:
+        return data
+
+    return handler
+
+
+def _exec_reply(transforms: dict[int, Callable]) -> Callable:
+    def handler(session: ClientSession, e: Entry, reply: bytes) -> bytes:
+        if reply[0] != 42:  # not an array: EXECABORT, nil (WATCH failed), error
+            return reply
+        values, _ = parse_reply(reply)
+        for i, transform in transforms.items():
+            if i < len(values) and not isinstance(values[i], Error):
+                values[i] = transform(values[i])
+        return encode_reply(values, session.resp3)
+
+    return handler
+
+
+def _hello_hook(version: int | None) -> Callable:
+    def handler(session: ClientSession, e: Entry, reply: bytes) -> bytes:
+        if version is not None and reply[0] != 45:
+            session.resp3 = version >= 3
+        return reply
+
+    return handler
+
+
+def _reset_hook(session: ClientSession, e: Entry, reply: bytes) -> bytes:
+    session.resp3 = False
+    return reply
+
+
+# ----- native commands the session must watch (they change reply framing) --
+
+
+def _on_multi(session: ClientSession, args: list[bytes]) -> None:
+    session._expect_passthrough()
+    if not session.in_multi:
+        session.in_multi = True
+        session.multi_transforms = {}
+        session.multi_count = 0
+
+
+def _on_exec(session: ClientSession, args: list[bytes]) -> None:
+    transforms = session.multi_transforms if session.in_multi else {}
+    session.in_multi = False
+    session.multi_transforms = {}
+    if transforms:
+        session._expect(Entry(handler=_exec_reply(transforms)))
+    else:
+        session._expect_passthrough()
+
+
+def _on_discard(session: ClientSession, args: list[bytes]) -> None:
+    session.in_multi = False
+    session.multi_transforms = {}
+    session._expect_passthrough()
+
+
+def _on_hello(session: ClientSession, args: list[bytes]) -> None:
+    version = None
+    if len(args) > 1:
+        try:
+            version = int(args[1])
+        except ValueError:
+            version = None
+    session._expect(Entry(handler=_hello_hook(version)))
+
+
+def _on_reset(session: ClientSession, args: list[bytes]) -> None:
+    session.in_multi = False
+    session.multi_transforms = {}
+    session._expect(Entry(handler=_reset_hook))
+
+
+def _on_raw_mode(session: ClientSession, args: list[bytes]) -> None:
+    session._expect_passthrough()
+    session.raw = True
+
+
+def _on_client(session: ClientSession, args: list[bytes]) -> None:
+    # CLIENT REPLY OFF/SKIP breaks the one-reply-per-command rule.
+    if len(args) > 1 and args[1].lower() == b"reply":
+        _on_raw_mode(session, args)
+    else:
+        session._expect_passthrough()
+
+
+def _on_queued_native(session: ClientSession, args: list[bytes]) -> None:
+    session._expect_passthrough()
+
+
+_TRACKED: dict[bytes, Callable[[ClientSession, list[bytes]], None]] = {
+    b"multi": _on_multi,
+    b"exec": _on_exec,
+    b"discard": _on_discard,
+    b"hello": _on_hello,
+    b"reset": _on_reset,
+    b"client": _on_client,
+    **{name: _on_raw_mode for name in RAW_MODE_COMMANDS},
+}

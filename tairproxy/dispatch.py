@@ -1,0 +1,104 @@
+"""The Tair command table and what a handler may answer.
+
+Every Tair command is described once, as data (name, arity, key positions,
+read-only or write, handler). The proxy core uses the table to decide whether a
+command is ours, to check arity exactly as Valkey would for a module command,
+and to extract keys; handlers turn validated arguments into one FCALL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tairproxy.resp import Error, encode_command
+
+
+class CommandError(Exception):
+    """Raised by a handler for an argument error; the text is the exact Tair error."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(slots=True)
+class Call:
+    """One FCALL of the tairproxy Lua library: the whole effect of one Tair command."""
+
+    function: str
+    keys: list[bytes]
+    args: list[bytes]
+    readonly: bool = False
+    # Reshapes the parsed reply when Lua cannot produce Tair's exact shape itself.
+    transform: Callable[[object], object] | None = None
+
+    def encode(self) -> bytes:
+        verb = b"FCALL_RO" if self.readonly else b"FCALL"
+        return encode_command(
+            [verb, self.function.encode(), b"%d" % len(self.keys), *self.keys, *self.args]
+        )
+
+
+Handler = Callable[[list[bytes]], Call]
+
+
+@dataclass(slots=True)
+class Command:
+    """One Tair command: Valkey-style arity (negative = at least) and key positions."""
+
+    name: str
+    arity: int
+    handler: Handler
+    first_key: int = 1
+    last_key: int = 1
+    key_step: int = 1
+    readonly: bool = False
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+    def arity_ok(self, argc: int) -> bool:
+        return argc == self.arity if self.arity >= 0 else argc >= -self.arity
+
+    def keys(self, args: list[bytes]) -> list[bytes]:
+        if self.first_key <= 0:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(args) + self.last_key
+        return args[self.first_key : last + 1 : self.key_step]
+
+
+def wrong_arity(name: str) -> Error:
+    return Error(b"ERR wrong number of arguments for '%s' command" % name.lower().encode())
+
+
+class CommandTable:
+    """Name → Command, case-insensitive, built from every family module."""
+
+    def __init__(self, commands: list[Command]):
+        self._by_name: dict[bytes, Command] = {}
+        for cmd in commands:
+            key = cmd.name.lower().encode()
+            if key in self._by_name:
+                raise ValueError(f"command {cmd.name} registered twice")
+            self._by_name[key] = cmd
+
+    def lookup(self, name: bytes) -> Command | None:
+        return self._by_name.get(name.lower())
+
+    def __contains__(self, name: bytes) -> bool:
+        return name.lower() in self._by_name
+
+    def __iter__(self):
+        return iter(self._by_name.values())
+
+    def names(self) -> frozenset[bytes]:
+        return frozenset(self._by_name)
+
+
+def build_call(cmd: Command, args: list[bytes]) -> Call | Error:
+    """Validate arity and arguments; the result is either one FCALL or the exact error."""
+    if not cmd.arity_ok(len(args)):
+        return wrong_arity(cmd.name)
+    try:
+        return cmd.handler(args)
+    except CommandError as exc:
+        return Error(exc.message.encode())

@@ -1,0 +1,86 @@
+"""The tairproxy Lua function library: assembling it and keeping it loaded.
+
+Each family module ships a ``.lua`` file beside its Python; they are joined
+behind ``modules/common.lua`` into one library so helpers are shared and one
+FUNCTION LOAD installs everything. A version stamp (hash of the source) lets
+the proxy skip reloading when the server already has this exact library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from functools import lru_cache
+from importlib import resources
+
+from tairproxy.resp import Error
+from tairproxy.upstream import ControlConnection
+
+log = logging.getLogger(__name__)
+
+LIBRARY_NAME = "tairproxy"
+VERSION_FUNCTION = "tp_version"
+FUNCTION_NOT_FOUND = b"ERR Function not found"
+
+
+def _read_lua(name: str) -> str:
+    return resources.files("modules").joinpath(name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def library_source() -> tuple[str, str]:
+    """(source, version) of the whole library."""
+    from modules import FAMILIES
+
+    parts = [_read_lua("common.lua")]
+    for family in FAMILIES:
+        # do ... end keeps each family's locals in its own scope (Lua allows 200 live locals).
+        parts.append(f"do -- ===== {family.__name__} =====\n{_read_lua(family.LUA_FILE)}\nend")
+    body = "\n".join(parts)
+    version = hashlib.sha1(body.encode()).hexdigest()[:16]
+    source = (
+        f"#!lua name={LIBRARY_NAME}\n"
+        + body
+        + "\nserver.register_function{function_name='%s', flags={'no-writes'},"
+        " callback=function() return '%s' end}\n" % (VERSION_FUNCTION, version)
+    )
+    return source, version
+
+
+class LibraryManager:
+    """Keeps the library loaded on one upstream, sharing one reload among all sessions."""
+
+    def __init__(self, address):
+        self.address = address
+        self._inflight: asyncio.Future | None = None
+
+    async def ensure(self, force: bool = False) -> None:
+        """Load the library unless the server already runs this exact version."""
+        if self._inflight is not None:
+            return await asyncio.shield(self._inflight)
+        self._inflight = asyncio.get_running_loop().create_future()
+        try:
+            await self._load(force)
+            self._inflight.set_result(None)
+        except BaseException as exc:
+            self._inflight.set_exception(exc)
+            self._inflight.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            self._inflight = None
+
+    async def _load(self, force: bool) -> None:
+        source, version = library_source()
+        conn = await ControlConnection.open(self.address)
+        try:
+            if not force:
+                current = await conn.call("FCALL_RO", VERSION_FUNCTION, "0")
+                if current == version.encode():
+                    return
+            reply = await conn.call("FUNCTION", "LOAD", "REPLACE", source)
+            if isinstance(reply, Error):
+                raise RuntimeError(f"FUNCTION LOAD failed: {reply.decode(errors='replace')}")
+            log.info("loaded Lua library %s version %s", LIBRARY_NAME, version)
+        finally:
+            conn.close()
