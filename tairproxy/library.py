@@ -42,8 +42,8 @@ def library_source() -> tuple[str, str]:
     source = (
         f"#!lua name={LIBRARY_NAME}\n"
         + body
-        + "\nserver.register_function{function_name='%s', flags={'no-writes'},"
-        " callback=function() return '%s' end}\n" % (VERSION_FUNCTION, version)
+        + f"\nserver.register_function{{function_name='{VERSION_FUNCTION}', flags={{'no-writes'}},"
+        f" callback=function() return '{version}' end}}\n"
     )
     return source, version
 
