@@ -1,0 +1,173 @@
+"""Bad input, upstream failures and load: the proxy answers clearly and stays up."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import redis
+
+from tairproxy.embedded import EmbeddedValkey, free_port
+from tests.helpers import ProxyThread, RawClient
+
+
+@pytest.fixture
+def own_valkey(tmp_path):
+    """A Valkey this test may kill and restart."""
+    server = EmbeddedValkey(tmp_path / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_proxy(own_valkey):
+    p = ProxyThread(own_valkey.url).start()
+    yield p
+    p.stop()
+
+
+def test_malformed_resp_closes_only_that_connection(proxy, r):
+    bad = RawClient(proxy.port)
+    good = RawClient(proxy.port)
+    bad.send_raw(b"*2\r\n$3\r\nGET\r\n:12\r\n")
+    assert bad.read() == b"-ERR Protocol error: expected '$', got ':'\r\n"
+    assert bad.closed()
+    assert good("PING") == b"+PONG\r\n"
+    assert r.ping()
+
+
+def test_commands_before_a_protocol_error_are_answered_first(proxy, direct):
+    c = RawClient(proxy.port)
+    c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*1\r\n$3\r\nGET\r\n*x\r\n")
+    assert c.read() == b"+OK\r\n"
+    assert c.read() == b"-ERR wrong number of arguments for 'get' command\r\n"
+    assert c.read() == b"-ERR Protocol error: invalid multibulk length\r\n"
+    assert c.closed()
+
+
+def test_bulk_length_over_limit(valkey_url, direct):
+    p = ProxyThread(valkey_url, max_bulk=1024).start()
+    try:
+        c = RawClient(p.port)
+        c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2048\r\n")
+        assert c.read() == b"-ERR Protocol error: invalid bulk length\r\n"
+        assert c.closed()
+        ok = RawClient(p.port)
+        assert ok("SET", "k", "x" * 1000) == b"+OK\r\n"
+    finally:
+        p.stop()
+
+
+def test_unbalanced_inline_quotes(proxy):
+    c = RawClient(proxy.port)
+    c.send_raw(b'SET k "abc\r\n')
+    assert c.read() == b"-ERR Protocol error: unbalanced quotes in request\r\n"
+    assert c.closed()
+
+
+def test_upstream_unreachable_gives_prompt_error(direct):
+    dead = f"redis://127.0.0.1:{free_port()}"
+    p = ProxyThread(dead, check=False).start()
+    try:
+        c = redis.Redis(port=p.port, socket_timeout=10)
+        t0 = time.monotonic()
+        with pytest.raises(redis.exceptions.RedisError) as info:
+            c.ping()
+        assert time.monotonic() - t0 < 5
+        assert "unavailable" in str(info.value) or isinstance(info.value, redis.ConnectionError)
+    finally:
+        p.stop()
+
+
+def test_startup_check_names_unreachable_upstream():
+    from tairproxy.server import UpstreamUnsuitable
+
+    with pytest.raises(Exception) as info:
+        ProxyThread(f"redis://127.0.0.1:{free_port()}").start()
+    assert isinstance(info.value, UpstreamUnsuitable)
+    assert "cannot connect to upstream" in str(info.value)
+
+
+def test_valkey_killed_mid_load_then_restarted(own_valkey, own_proxy):
+    errors: list[float] = []
+    stop = threading.Event()
+
+    def writer(n: int) -> None:
+        c = redis.Redis(port=own_proxy.port, socket_timeout=5)
+        i = 0
+        while not stop.is_set():
+            t0 = time.monotonic()
+            try:
+                c.set(f"w{n}:{i}", i)
+            except redis.RedisError:
+                errors.append(time.monotonic() - t0)
+                time.sleep(0.05)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    own_valkey.process.kill()
+    own_valkey.process.wait()
+    time.sleep(1.0)
+    assert errors, "clients saw no error while Valkey was down"
+    assert max(errors) < 5, "a client hung instead of failing promptly"
+    own_valkey.start()
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    c = redis.Redis(port=own_proxy.port)
+    assert c.set("after", "restart")
+    assert c.type("after") == b"string"  # TYPE runs through the Lua library
+
+
+def test_library_reloaded_after_function_flush(own_valkey, own_proxy):
+    direct = redis.Redis.from_url(own_valkey.url)
+    c = redis.Redis(port=own_proxy.port)
+    c.set("k", "v")
+    assert c.type("k") == b"string"
+    direct.execute_command("FUNCTION", "FLUSH")
+    # Several commands in one pipeline all see the reload; order is kept.
+    pipe = c.pipeline(transaction=False)
+    pipe.type("k").set("k2", "x").type("k2").get("k2")
+    assert pipe.execute() == [b"string", True, b"string", b"x"]
+    assert direct.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "tairproxy")
+
+
+def test_thousand_concurrent_connections(proxy, direct):
+    socks = []
+    try:
+        for _ in range(1000):
+            socks.append(socket.create_connection(("127.0.0.1", proxy.port), timeout=30))
+        for i, s in enumerate(socks):
+            key = b"conn%d" % i
+            s.sendall(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\n1\r\n" % (len(key), key))
+        for s in socks:
+            assert s.recv(16) == b"+OK\r\n"
+        assert direct.dbsize() == 1000
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_slow_reader_does_not_block_others(proxy, direct):
+    direct.set("blob", b"y" * (4 * 1024 * 1024))
+    slow = RawClient(proxy.port)
+    for _ in range(50):
+        slow.send("GET", "blob")  # 200 MB of replies the client does not read yet
+    fast = redis.Redis(port=proxy.port, socket_timeout=5)
+    t0 = time.monotonic()
+    for _ in range(100):
+        assert fast.ping()
+    assert time.monotonic() - t0 < 5
+    time.sleep(0.5)
+    # Flow control: the proxy holds a few replies for the slow client, not all 200 MB.
+    buffered = max(s.transport.get_write_buffer_size() + len(s.ubuf) for s in proxy.server.ctx.sessions)
+    assert buffered < 32 * 1024 * 1024
+    for _ in range(50):
+        assert len(slow.read()) > 4 * 1024 * 1024
