@@ -1,0 +1,76 @@
+"""The deployable pieces: compose file, Dockerfile, CLI entry points."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+import yaml
+
+from tairproxy.embedded import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_compose_file_names_valkey_with_aof_and_the_proxy():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"valkey", "tairproxy"}
+    valkey = services["valkey"]
+    assert valkey["image"] == "valkey/valkey:9"
+    assert "--appendonly" in valkey["command"] and "yes" in valkey["command"]
+    proxy = services["tairproxy"]
+    assert proxy["build"] == "."
+    assert proxy["environment"]["TAIRPROXY_UPSTREAM"] == "redis://valkey:6379"
+    assert "valkey" in proxy["depends_on"]
+    assert any(str(p).endswith(":6380") for p in proxy["ports"])
+
+
+def test_dockerfile_installs_the_package_and_runs_the_cli():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "pip install" in text and 'CMD ["tairproxy"]' in text
+    for path in ("tairproxy", "modules", "pyproject.toml"):
+        assert path in text
+
+
+def test_cli_starts_embedded_valkey_and_stops_cleanly(tmp_path):
+    port = free_port()
+    env = dict(os.environ, TAIRPROXY_PORT=str(port))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tairproxy", "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)]
+        assert f"tairproxy listening on 127.0.0.1:{port}" in lines[0]
+        assert "embedded valkey-server" in lines[1] and str(tmp_path / "data") in lines[1]
+        c = redis.Redis(port=port)
+        assert c.set("cli", "works")
+        assert c.type("cli") == b"string"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+        # The embedded server is gone with the proxy, and its AOF holds the write.
+        aof = list((tmp_path / "data").rglob("*.aof"))
+        assert aof and any(b"works" in f.read_bytes() for f in aof)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_cli_reports_unreachable_upstream_in_one_line():
+    proc = subprocess.run(
+        [sys.executable, "-m", "tairproxy", "--upstream", f"redis://127.0.0.1:{free_port()}", "--port", "0"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("tairproxy: cannot connect to upstream redis://127.0.0.1:")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_console_script_is_declared():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'tairproxy = "tairproxy.cli:main"' in text
