@@ -30,3 +30,155 @@ end
 server.register_function{function_name='tp_raise', flags={'no-writes'}, callback=function(keys, args)
     return err(args[1])
 end}
+
+-- ---------------------------------------------------------------------------
+-- 64-bit integers. Lua numbers are doubles, exact only below 2^53, so values
+-- travel as decimal strings and arithmetic falls back to digit strings when a
+-- double would round.
+
+local SAFE_INT = 9007199254740991  -- 2^53 - 1
+local I64_MAX = '9223372036854775807'
+local I64_MIN_MAG = '9223372036854775808'
+
+-- Strict int64 text, as Valkey's string2ll: no '+', no spaces, no leading zeros, no '-0'.
+local function is_i64(s)
+    if type(s) ~= 'string' then
+        return false
+    end
+    local neg, digits = string.match(s, '^(%-?)([1-9]%d*)$')
+    if not digits then
+        return s == '0'
+    end
+    if #digits < 19 then
+        return true
+    end
+    if #digits > 19 then
+        return false
+    end
+    return digits <= (neg == '-' and I64_MIN_MAG or I64_MAX)
+end
+
+-- Compare magnitudes of two digit strings without leading zeros.
+local function mag_cmp(a, b)
+    if #a ~= #b then
+        return #a < #b and -1 or 1
+    end
+    if a == b then
+        return 0
+    end
+    return a < b and -1 or 1
+end
+
+local function mag_add(a, b)
+    local out, carry = {}, 0
+    local i, j = #a, #b
+    while i > 0 or j > 0 or carry > 0 do
+        local d = carry + (i > 0 and string.byte(a, i) - 48 or 0) + (j > 0 and string.byte(b, j) - 48 or 0)
+        out[#out + 1] = d % 10
+        carry = math.floor(d / 10)
+        i, j = i - 1, j - 1
+    end
+    return string.reverse(table.concat(out))
+end
+
+-- a - b for magnitudes with a >= b.
+local function mag_sub(a, b)
+    local out, borrow = {}, 0
+    local i, j = #a, #b
+    while i > 0 do
+        local d = string.byte(a, i) - 48 - borrow - (j > 0 and string.byte(b, j) - 48 or 0)
+        if d < 0 then
+            d, borrow = d + 10, 1
+        else
+            borrow = 0
+        end
+        out[#out + 1] = d
+        i, j = i - 1, j - 1
+    end
+    local s = string.gsub(string.reverse(table.concat(out)), '^0+', '')
+    return s == '' and '0' or s
+end
+
+local function split_sign(s)
+    if string.sub(s, 1, 1) == '-' then
+        return true, string.sub(s, 2)
+    end
+    return false, s
+end
+
+-- Exact sum of two int64 strings; nil when it leaves the int64 range.
+local function i64_add(a, b)
+    local x, y = tonumber(a), tonumber(b)
+    if math.abs(x) <= SAFE_INT and math.abs(y) <= SAFE_INT then
+        local s = x + y
+        if math.abs(s) <= SAFE_INT then
+            return string.format('%.0f', s)
+        end
+    end
+    local na, ma = split_sign(a)
+    local nb, mb = split_sign(b)
+    local neg, mag
+    if na == nb then
+        neg, mag = na, mag_add(ma, mb)
+    elseif mag_cmp(ma, mb) >= 0 then
+        neg, mag = na, mag_sub(ma, mb)
+    else
+        neg, mag = nb, mag_sub(mb, ma)
+    end
+    if mag == '0' then
+        return '0'
+    end
+    local r = (neg and '-' or '') .. mag
+    if not is_i64(r) then
+        return nil
+    end
+    return r
+end
+
+local function i64_cmp(a, b)
+    local na, ma = split_sign(a)
+    local nb, mb = split_sign(b)
+    if ma == '0' then na = false end
+    if mb == '0' then nb = false end
+    if na ~= nb then
+        return na and -1 or 1
+    end
+    local c = mag_cmp(ma, mb)
+    return na and -c or c
+end
+
+-- Versions are unsigned 64-bit counters kept as decimal text.
+local function u64_incr(s)
+    local n = tonumber(s)
+    if n < SAFE_INT then
+        return string.format('%.0f', n + 1)
+    end
+    if s == '18446744073709551615' then
+        return '0'
+    end
+    return mag_add(s, '1')
+end
+
+-- An integer reply from decimal text. Above 2^53 a Lua number would round, so a
+-- status marker carries the digits and the proxy turns it into an exact integer
+-- (wrapping unsigned values into int64 as a C cast would).
+local BIG_INT_MARKER = '\0i64:'
+local function int_reply(s)
+    local n = tonumber(s)
+    if math.abs(n) <= SAFE_INT then
+        return n
+    end
+    return {ok = BIG_INT_MARKER .. s}
+end
+
+-- Expiry options arrive from the proxy normalised to milliseconds:
+-- mode '' (none: drop the TTL), 'KEEPTTL', 'PX' (relative) or 'PXAT' (absolute).
+local function apply_expire(key, mode, ms)
+    if mode == 'PX' then
+        server.pcall('PEXPIRE', key, ms)
+    elseif mode == 'PXAT' then
+        server.pcall('PEXPIREAT', key, ms)
+    elseif mode == '' then
+        server.call('PERSIST', key)
+    end
+end

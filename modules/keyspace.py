@@ -17,5 +17,5 @@ def type_(args: list[bytes]) -> Call:
 
 
 COMMANDS = [
-    Command("TYPE", 2, type_, readonly=True),
+    Command("TYPE", 2, type_, readonly=True, queue_time_arity=True),
 ]

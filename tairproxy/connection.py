@@ -25,6 +25,7 @@ from tairproxy.library import FUNCTION_NOT_FOUND, LibraryManager
 from tairproxy.resp import (
     Error,
     ProtocolError,
+    Status,
     encode_reply,
     error_reply,
     parse_reply,
@@ -119,6 +120,7 @@ class ClientSession(asyncio.Protocol):
         # Position in the EXEC array → reshaper, for Tair commands queued in MULTI.
         self.multi_transforms: dict[int, Callable] = {}
         self.multi_count = 0
+        self.multi_has_tair = False
         self.closing = False
         self._paused_by: set[str] = set()
 
@@ -257,11 +259,13 @@ class ClientSession(asyncio.Protocol):
     def _tair_command(self, cmd, args: list[bytes]) -> bytes:
         call = build_call(cmd, args)
         if isinstance(call, Error):
-            return self._command_error(call, arity=call.startswith(b"ERR wrong number of arguments"))
+            arity = cmd.queue_time_arity and not cmd.arity_ok(len(args))
+            return self._command_error(call, arity)
         if self.in_multi:
             if call.transform is not None:
                 self.multi_transforms[self.multi_count] = call.transform
             self.multi_count += 1
+            self.multi_has_tair = True
             self._expect_passthrough()  # +QUEUED (or a queue-time error) goes through untouched
         else:
             self._expect(Entry(handler=_call_reply, call=call))
@@ -461,15 +465,31 @@ class ClientSession(asyncio.Protocol):
 # ----- reply handlers (called with the complete reply bytes) ---------------
 
 
+# Lua numbers are doubles: the library sends integers beyond 2^53 as a status
+# carrying the digits, and the proxy turns it into an exact integer reply.
+BIG_INT_MARKER = b"+\x00i64:"
+
+
+def _exact_integers(value: object) -> object:
+    if isinstance(value, Status) and value.startswith(b"\x00i64:"):
+        n = int(value[5:])
+        return n - (1 << 64) if n >= (1 << 63) else n  # as Tair's signed cast
+    if isinstance(value, list):
+        return [_exact_integers(v) for v in value]
+    return value
+
+
 def _call_reply(session: ClientSession, e: Entry, reply: bytes) -> bytes | None:
-    if reply.startswith(b"-" + FUNCTION_NOT_FOUND) and not e.retried:
-        session.retry_after_reload(e)
-        return None
-    transform = e.call.transform
-    if transform is None or reply[0] == 45:  # errors pass unchanged
+    if reply[0] == 45:  # errors pass unchanged, unless the library has to be reloaded
+        if reply.startswith(b"-" + FUNCTION_NOT_FOUND) and not e.retried:
+            session.retry_after_reload(e)
+            return None
         return reply
-    value, _ = parse_reply(reply)
-    return encode_reply(transform(value), session.resp3)
+    transform = e.call.transform
+    if transform is None and BIG_INT_MARKER not in reply:
+        return reply
+    value = _exact_integers(parse_reply(reply)[0])
+    return encode_reply(transform(value) if transform else value, session.resp3)
 
 
 def _fixed_reply(data: bytes) -> Callable:
@@ -483,7 +503,9 @@ def _exec_reply(transforms: dict[int, Callable]) -> Callable:
     def handler(session: ClientSession, e: Entry, reply: bytes) -> bytes:
         if reply[0] != 42:  # not an array: EXECABORT, nil (WATCH failed), error
             return reply
-        values, _ = parse_reply(reply)
+        if not transforms and BIG_INT_MARKER not in reply:
+            return reply
+        values = _exact_integers(parse_reply(reply)[0])
         for i, transform in transforms.items():
             if i < len(values) and not isinstance(values[i], Error):
                 values[i] = transform(values[i])
@@ -515,13 +537,15 @@ def _on_multi(session: ClientSession, args: list[bytes]) -> None:
         session.in_multi = True
         session.multi_transforms = {}
         session.multi_count = 0
+        session.multi_has_tair = False
 
 
 def _on_exec(session: ClientSession, args: list[bytes]) -> None:
     transforms = session.multi_transforms if session.in_multi else {}
+    has_tair = session.in_multi and session.multi_has_tair
     session.in_multi = False
     session.multi_transforms = {}
-    if transforms:
+    if has_tair:
         session._expect(Entry(handler=_exec_reply(transforms)))
     else:
         session._expect_passthrough()

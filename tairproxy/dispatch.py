@@ -9,7 +9,7 @@ and to extract keys; handlers turn validated arguments into one FCALL.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tairproxy.resp import Error, encode_command
 
@@ -54,7 +54,10 @@ class Command:
     last_key: int = 1
     key_step: int = 1
     readonly: bool = False
-    flags: tuple[str, ...] = field(default_factory=tuple)
+    # Module commands are registered with arity -1 and check it themselves, so inside
+    # MULTI a wrong count is an EXEC-time error; a native command we intercept (TYPE)
+    # has it checked by the server at queue time, aborting the transaction.
+    queue_time_arity: bool = False
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity >= 0 else argc >= -self.arity

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 LIBRARY_NAME = "tairproxy"
 VERSION_FUNCTION = "tp_version"
 FUNCTION_NOT_FOUND = b"ERR Function not found"
+# Helpers every family may use, loaded first and at top level of the library.
+SHARED_LUA = ("common.lua", "longdouble.lua")
 
 
 def _read_lua(name: str) -> str:
@@ -33,7 +35,7 @@ def library_source() -> tuple[str, str]:
     """(source, version) of the whole library."""
     from modules import FAMILIES
 
-    parts = [_read_lua("common.lua")]
+    parts = [_read_lua(name) for name in SHARED_LUA]
     for family in FAMILIES:
         # do ... end keeps each family's locals in its own scope (Lua allows 200 live locals).
         parts.append(f"do -- ===== {family.__name__} =====\n{_read_lua(family.LUA_FILE)}\nend")

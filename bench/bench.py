@@ -1,0 +1,545 @@
+#!/usr/bin/env python3
+"""Throughput of tairproxy against Valkey itself, measured in one run with redis-benchmark.
+
+Every scenario runs the same redis-benchmark load twice: once straight at Valkey ("direct") and
+once through the proxy, and reports proxy/direct. "Extended vs native" rows compare a Tair command
+through the proxy with the closest native command direct, i.e. what a user pays for the extension.
+
+    python bench/bench.py                      # own valkey-server + proxy, all scenarios
+    python bench/bench.py --only get --markdown
+    python bench/bench.py --valkey-url redis://127.0.0.1:6379 --json out.json
+
+redis-benchmark, valkey-server and the proxy share the machine's cores, so absolute numbers
+(and the ratios) depend on the core count, which is printed in the header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hiredis
+
+from tairproxy.embedded import EmbeddedValkey, free_port
+from tairproxy.upstream import UpstreamAddress
+
+DEFAULT_TARGET = 0.6
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One row of the report.
+
+    Commands are shell-style strings (shlex-split, so GIS polygons can be quoted). ``__rand_int__``
+    is redis-benchmark's placeholder for a random 12-digit key number below --keyspace; in a setup
+    command it is expanded for *every* key number, so read scenarios find all their keys present.
+    Setup commands go through the proxy (it forwards native commands too, and shares Valkey with
+    the direct side), so one list can prepare data for both sides. Give each data type its own key
+    prefix: rows share one keyspace, and an EXSET on a plain string key would be a WRONGTYPE.
+    """
+
+    name: str
+    proxy: str  # run through the proxy
+    direct: str | None = None  # run straight at Valkey; None = same command (pass-through row)
+    pipeline: int = 1
+    setup: tuple[str, ...] = ()
+    target: float = DEFAULT_TARGET  # minimum acceptable proxy/direct ratio
+
+    @property
+    def direct_command(self) -> str:
+        return self.direct if self.direct is not None else self.proxy
+
+
+# Later command families add rows here, one line each, e.g.
+#   Scenario("exhset-vs-hset/P16", "EXHSET tpb:exh:__rand_int__ f v", "HSET tpb:h:__rand_int__ f v", 16),
+#   Scenario("exzadd-vs-zadd/P16", "EXZADD tpb:exz 1 m:__rand_int__", "ZADD tpb:z 1 m:__rand_int__", 16),
+#   Scenario("bf.add-vs-set/P16", "BF.ADD tpb:bf m:__rand_int__", "SET tpb:s:__rand_int__ v", 16),
+#   Scenario("gis.contains/P16", "GIS.CONTAINS tpb:gis 'POINT (15 15)'", "GET tpb:s:__rand_int__", 16,
+#            setup=("GIS.ADD tpb:gis a 'POLYGON ((10 10, 20 10, 20 20, 10 20, 10 10))'",)),
+SCENARIOS: list[Scenario] = [
+    Scenario("set/P1", "SET tpb:s:__rand_int__ v"),
+    Scenario("set/P16", "SET tpb:s:__rand_int__ v", pipeline=16),
+    Scenario("get/P1", "GET tpb:s:__rand_int__", setup=("SET tpb:s:__rand_int__ v",)),
+    Scenario("get/P16", "GET tpb:s:__rand_int__", pipeline=16, setup=("SET tpb:s:__rand_int__ v",)),
+    Scenario("exset-vs-set/P1", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v"),
+    Scenario("exset-vs-set/P16", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", 16),
+]
+
+# Pipelined runs are ~4-6x faster, so they get more requests to last about as long as unpipelined
+# ones; a run of well under a second is dominated by connection set-up and scheduling noise.
+PIPELINE_REQUEST_FACTOR = 4
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# --- a minimal blocking RESP client ------------------------------------------------------------
+# The probe and setup only need request/response; a tiny client over hiredis (already a tairproxy
+# dependency) avoids pulling redis-py, which is pinned to an old version for the tests only.
+
+
+def _encode(args: Sequence[str | bytes]) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        b = a.encode() if isinstance(a, str) else a
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(out)
+
+
+class RespConn:
+    def __init__(self, addr: UpstreamAddress, timeout: float = 10.0):
+        if addr.unix_path:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(timeout)
+            self.sock.connect(addr.unix_path)
+        else:
+            self.sock = socket.create_connection((addr.host, addr.port), timeout=timeout)
+        self.reader = hiredis.Reader()
+        if addr.password is not None:
+            auth = [addr.username, addr.password] if addr.username else [addr.password]
+            reply = self.call("AUTH", *auth)
+            if isinstance(reply, hiredis.ReplyError):
+                raise BenchError(f"AUTH to {addr} failed: {reply}")
+
+    def pipeline(self, commands: Sequence[Sequence[str | bytes]]) -> list[Any]:
+        self.sock.sendall(b"".join(_encode(c) for c in commands))
+        replies: list[Any] = []
+        while len(replies) < len(commands):
+            reply = self.reader.gets()
+            if reply is False:
+                chunk = self.sock.recv(1 << 16)
+                if not chunk:
+                    raise BenchError("connection closed while waiting for a reply")
+                self.reader.feed(chunk)
+                continue
+            replies.append(reply)
+        return replies
+
+    def call(self, *args: str | bytes) -> Any:
+        return self.pipeline([args])[0]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def answers_ping(addr: UpstreamAddress) -> bool:
+    try:
+        conn = RespConn(addr, timeout=0.5)
+        try:
+            return conn.call("PING") == b"PONG"
+        finally:
+            conn.close()
+    except (OSError, BenchError):
+        return False
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+class ProxyProcess:
+    """The proxy as a child process, so its CPU time is its own and not the benchmark's."""
+
+    def __init__(self, upstream: str, log_path: Path):
+        self.upstream_url = upstream
+        self.port = free_port()
+        self.log_path = log_path
+        self.address = UpstreamAddress(host="127.0.0.1", port=self.port)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> None:
+        with open(self.log_path, "wb") as log:
+            # Own session: a Ctrl-C at the terminal interrupts the benchmark, whose cleanup then
+            # stops the proxy before Valkey, instead of everything dying in an arbitrary order.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tairproxy", "--upstream", self.upstream_url,
+                 "--port", str(self.port), "--log-level", "WARNING"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"proxy exited at start-up:\n{self.log_tail()}")
+            if answers_ping(self.address):
+                return
+            time.sleep(0.1)
+        raise BenchError(f"proxy did not answer PING within {timeout}s:\n{self.log_tail()}")
+
+    def cpu_seconds(self) -> float | None:
+        """user+system CPU of the proxy so far (Linux /proc only)."""
+        if self.process is None:
+            return None
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no proxy log)"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """A plain SIGTERM would skip `finally` and leave valkey-server and the proxy running."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    ops: float | None = None
+    requests: int | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class Result:
+    name: str
+    proxy_command: str
+    direct_command: str
+    pipeline: int
+    target: float
+    direct: Side = field(default_factory=Side)
+    proxy: Side = field(default_factory=Side)
+    proxy_cpu_us_per_op: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.direct.ops and self.proxy.ops is not None:
+            return self.proxy.ops / self.direct.ops
+        return None
+
+    @property
+    def error(self) -> str | None:
+        return self.proxy.error or self.direct.error
+
+
+def expand(command: str, key_number: int) -> list[str]:
+    return [a.replace("__rand_int__", f"{key_number:012d}") for a in shlex.split(command)]
+
+
+def short(reply: Any, limit: int = 60) -> str:
+    # "ERR unknown command 'EXSET', with args beginning with: ..." -> keep the useful half.
+    text = str(reply).strip().split(", with args beginning with")[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def probe(addr: UpstreamAddress, command: str) -> str | None:
+    """An error reply from one call, or None. redis-benchmark would count error replies as
+    completed requests and report a fast, meaningless rate, so an unimplemented command is caught
+    here instead."""
+    conn = RespConn(addr)
+    try:
+        reply = conn.call(*expand(command, 0))
+    finally:
+        conn.close()
+    return short(reply) if isinstance(reply, hiredis.ReplyError) else None
+
+
+def run_setup(addr: UpstreamAddress, commands: Sequence[str], keyspace: int, batch: int = 1000) -> str | None:
+    conn = RespConn(addr, timeout=60)
+    try:
+        for command in commands:
+            numbers = range(keyspace) if "__rand_int__" in command else range(1)
+            for start in range(0, len(numbers), batch):
+                replies = conn.pipeline([expand(command, n) for n in numbers[start:start + batch]])
+                for reply in replies:
+                    if isinstance(reply, hiredis.ReplyError):
+                        return f"setup {shlex.split(command)[0]}: {short(reply)}"
+    finally:
+        conn.close()
+    return None
+
+
+def redis_benchmark(addr: UpstreamAddress, command: str, *, clients: int, requests: int,
+                    pipeline: int, keyspace: int) -> Side:
+    target = ["-s", addr.unix_path] if addr.unix_path else ["-h", addr.host, "-p", str(addr.port)]
+    if addr.password is not None:
+        target += ["-a", addr.password] + (["--user", addr.username] if addr.username else [])
+    argv = ["redis-benchmark", *target, "-c", str(clients), "-n", str(requests), "-P", str(pipeline),
+            "-r", str(keyspace), "-q", "--csv", *shlex.split(command)]
+    started = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    # Error replies don't stop redis-benchmark (rate limited "Error from server" lines on stderr),
+    # so a command that only fails for some keys still has to be caught here.
+    errors = [line for line in (proc.stdout + proc.stderr).splitlines() if line.startswith("Error")]
+    if errors:
+        return Side(error=short(errors[0].removeprefix("Error from server: ")))
+    rows = [r for r in csv.reader(io.StringIO(proc.stdout)) if len(r) >= 2 and r[0] != "test"]
+    if proc.returncode != 0 or not rows:
+        return Side(error=f"redis-benchmark exit {proc.returncode}: {short(proc.stderr or proc.stdout)}")
+    return Side(ops=float(rows[-1][1]), requests=requests, seconds=seconds)
+
+
+def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args: argparse.Namespace) -> Result:
+    requests = args.requests * (PIPELINE_REQUEST_FACTOR if s.pipeline > 1 else 1)
+    r = Result(s.name, s.proxy, s.direct_command, s.pipeline, s.target)
+    error = probe(proxy.address, s.proxy)
+    if error:
+        r.proxy.error = error
+        return r
+    error = probe(direct, s.direct_command)
+    if error:
+        r.direct.error = error
+        return r
+    error = run_setup(proxy.address, s.setup, args.keyspace)
+    if error:
+        r.proxy.error = error
+        return r
+    load = dict(clients=args.clients, pipeline=s.pipeline, keyspace=args.keyspace)
+    # A short warm-up per side: first writes allocate keys that later writes merely overwrite, and
+    # the first side measured must not pay that alone. Its rate also sizes the measured run.
+    warmup = max(requests // 20, args.clients * s.pipeline * 20)
+    sized: list[int] = []
+    for addr, command in ((direct, s.direct_command), (proxy.address, s.proxy)):
+        side = redis_benchmark(addr, command, requests=warmup, **load)
+        if side.error:
+            (r.direct if addr is direct else r.proxy).error = side.error
+            return r
+        # Direct Valkey is several times faster than the proxy, so a fixed request count would make
+        # its run a fraction of a second long (pipelined: ~0.2 s), too short to be repeatable.
+        sized.append(max(requests, int((side.ops or 0) * args.min_seconds)))
+    r.direct = redis_benchmark(direct, s.direct_command, requests=sized[0], **load)
+    cpu_before = proxy.cpu_seconds()
+    r.proxy = redis_benchmark(proxy.address, s.proxy, requests=sized[1], **load)
+    cpu_after = proxy.cpu_seconds()
+    if cpu_before is not None and cpu_after is not None and r.proxy.ops:
+        r.proxy_cpu_us_per_op = (cpu_after - cpu_before) / sized[1] * 1e6
+    return r
+
+
+# --- reporting ---------------------------------------------------------------------------------
+
+COLUMNS = ["scenario", "direct ops/s", "proxy ops/s", "ratio", "target", "met?", "proxy CPU µs/op"]
+
+
+def table_rows(results: Sequence[Result]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        if r.error:
+            side = "proxy" if r.proxy.error else "direct"
+            na = f"n/a ({side} error: {r.error})"
+            rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops), na, f"≥{r.target:.2f}", "", ""])
+            continue
+        ratio = r.ratio
+        met = "" if ratio is None else ("yes" if ratio >= r.target else "no")
+        cpu = "" if r.proxy_cpu_us_per_op is None else f"{r.proxy_cpu_us_per_op:.1f}"
+        rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops),
+                     "" if ratio is None else f"{ratio:.2f}", f"≥{r.target:.2f}", met, cpu])
+    return rows
+
+
+def fmt_ops(ops: float | None) -> str:
+    return "-" if ops is None else f"{ops:,.0f}"
+
+
+def render(results: Sequence[Result], markdown: bool) -> str:
+    rows = table_rows(results)
+    if markdown:
+        lines = ["| " + " | ".join(COLUMNS) + " |",
+                 "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+    return "\n".join([line(COLUMNS), line(["-" * w for w in widths]), *(line(row) for row in rows)])
+
+
+def machine_info(direct: UpstreamAddress) -> dict[str, Any]:
+    cpu_model = ""
+    try:
+        for text in Path("/proc/cpuinfo").read_text().splitlines():
+            if text.startswith("model name"):
+                cpu_model = text.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    conn = RespConn(direct)
+    try:
+        info = conn.call("INFO", "server").decode(errors="replace")
+    finally:
+        conn.close()
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    bench_version = subprocess.run(["redis-benchmark", "--version"], capture_output=True, text=True).stdout
+    try:
+        import uvloop  # noqa: F401  (the proxy runs under the same interpreter, see ProxyProcess)
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio (uvloop not installed)"
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model or platform.processor(),
+        "valkey": fields.get("valkey_version") or fields.get("redis_version", "?"),
+        "redis_benchmark": bench_version.strip().split(" ")[-1] if bench_version else "?",
+        "python": platform.python_version(),
+        "proxy_loop": loop,
+        # Anything else busy on a 2-core machine shows up directly in the numbers.
+        "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def header(meta: dict[str, Any], args: argparse.Namespace) -> str:
+    return (
+        f"nproc={meta['nproc']} ({meta['cpu']}); valkey {meta['valkey']}; redis-benchmark "
+        f"{meta['redis_benchmark']}; proxy on Python {meta['python']} with {meta['proxy_loop']}\n"
+        f"{args.clients} clients, {args.requests} requests per run (x{PIPELINE_REQUEST_FACTOR} when "
+        f"pipelined, more if that lasts < {args.min_seconds:g} s), keyspace {args.keyspace}; "
+        f"load average {meta['loadavg']} at start.\n"
+        "Load generator, Valkey and proxy share these cores.\n"
+        "ratio = proxy ops/s / direct ops/s; 'a-vs-b' rows: a through the proxy vs native b direct."
+    )
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--requests", type=int, default=200_000,
+                   help=f"requests per unpipelined run (x{PIPELINE_REQUEST_FACTOR} when pipelined; default 200000)")
+    p.add_argument("--clients", type=int, default=50, help="parallel connections (default 50)")
+    p.add_argument("--min-seconds", type=float, default=1.0,
+                   help="lengthen a side's run to about this long if --requests would be quicker (default 1)")
+    p.add_argument("--keyspace", type=int, default=100_000, help="random key range, redis-benchmark -r")
+    p.add_argument("--only", action="append", default=[], metavar="NAME",
+                   help="run scenarios whose name contains NAME (repeatable)")
+    p.add_argument("--valkey-url", help="use this Valkey instead of starting one (writes tpb:* keys)")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--json", metavar="FILE", help="also write the results to FILE")
+    p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    scenarios = [s for s in SCENARIOS if not args.only or any(o.lower() in s.name.lower() for o in args.only)]
+    if args.list:
+        for s in SCENARIOS:
+            print(f"{s.name:24} proxy: {s.proxy}   direct: {s.direct_command}   -P {s.pipeline}")
+        return 0
+    if not scenarios:
+        print(f"no scenario matches {args.only}; see --list", file=sys.stderr)
+        return 2
+    if shutil.which("redis-benchmark") is None:
+        print("bench: redis-benchmark not found. Install it with:  apt-get install redis-tools",
+              file=sys.stderr)
+        return 2
+
+    valkey: EmbeddedValkey | None = None
+    proxy: ProxyProcess | None = None
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="tairproxy-bench-") as tmp, sigterm_as_interrupt():
+        try:
+            if args.valkey_url:
+                direct = UpstreamAddress.parse(args.valkey_url)
+                if direct.tls:
+                    raise BenchError("TLS upstreams are not supported by this benchmark")
+                upstream = args.valkey_url
+            else:
+                # No AOF: both sides would pay the same disk writes, and an AOF rewrite fork in
+                # the middle of one run would skew only that run on a 2-core machine.
+                valkey = EmbeddedValkey(Path(tmp) / "valkey", extra=["--appendonly", "no"])
+                valkey.start()
+                direct = UpstreamAddress(host="127.0.0.1", port=valkey.port)
+                upstream = valkey.url
+            proxy = ProxyProcess(upstream, Path(tmp) / "proxy.log")
+            proxy.start()
+            meta = machine_info(direct)
+            # Markdown joins consecutive lines into one paragraph; hard breaks keep them apart.
+            print(header(meta, args).replace("\n", "  \n" if args.markdown else "\n"), flush=True)
+            for s in scenarios:
+                print(f"  running {s.name} ...", file=sys.stderr, flush=True)
+                results.append(run_scenario(s, direct, proxy, args))
+                if proxy.process is not None and proxy.process.poll() is not None:
+                    raise BenchError(f"proxy died during {s.name}:\n{proxy.log_tail()}")
+            if args.valkey_url:
+                cleanup_keys(direct)
+        except KeyboardInterrupt:
+            print("\ninterrupted", file=sys.stderr)
+            if results:
+                print(render(results, args.markdown))
+            return 130
+        except (BenchError, RuntimeError, OSError) as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            if proxy is not None:
+                proxy.stop()
+            if valkey is not None:
+                valkey.stop()
+
+    print()
+    print(render(results, args.markdown))
+    if args.json:
+        payload = {"machine": meta, "clients": args.clients, "keyspace": args.keyspace,
+                   "results": [asdict(r) | {"ratio": r.ratio} for r in results]}
+        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
+    return 0
+
+
+def cleanup_keys(addr: UpstreamAddress) -> None:
+    """Someone else's Valkey: remove what the scenarios wrote, but only our tpb:* prefix."""
+    conn = RespConn(addr, timeout=60)
+    try:
+        cursor = b"0"
+        while True:
+            cursor, keys = conn.call("SCAN", cursor, "MATCH", "tpb:*", "COUNT", "1000")
+            if keys:
+                conn.call("UNLINK", *keys)
+            if cursor == b"0":
+                break
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
