@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+import hiredis
 
 from tairproxy.dispatch import Call, CommandTable, build_call
 from tairproxy.library import FUNCTION_NOT_FOUND, LibraryManager
@@ -67,6 +69,8 @@ class ProxyContext:
         self.max_bulk = max_bulk
         self.connect_timeout = connect_timeout
         self.sessions: set[ClientSession] = set()
+        # Lower-case names the session must look at; everything else is forwarded as is.
+        self.special_names = table.names() | frozenset(_TRACKED)
 
 
 class Entry:
@@ -109,7 +113,16 @@ class ClientSession(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.up: asyncio.Transport | None = None
         self.inbuf = bytearray()
+        self.reader: hiredis.Reader | None = hiredis.Reader()
+        self.special_names = ctx.special_names
+        # Reply side. In the common state (one run of pass-through replies awaited) hiredis
+        # only counts replies and the bytes go out as they arrive; ubuf keeps what came
+        # since the last reply boundary, of which ufwd bytes are already forwarded and
+        # uskip complete replies already counted, so the exact scanner can take over.
+        self.ureader: hiredis.Reader | None = hiredis.Reader()
         self.ubuf = bytearray()
+        self.ufwd = 0
+        self.uskip = 0
         self.pending: deque[Entry] = deque()  # client order
         self.awaiting: deque[Entry] = deque()  # upstream order
         self.inflight = 0
@@ -123,6 +136,7 @@ class ClientSession(asyncio.Protocol):
         self.multi_has_tair = False
         self.closing = False
         self._paused_by: set[str] = set()
+        self._batch: list[bytes] | None = None
 
     # ----- client side -------------------------------------------------
 
@@ -157,6 +171,8 @@ class ClientSession(asyncio.Protocol):
         if self._paused_by:
             up.pause_reading()
         if self.inbuf:
+            if self.reader is not None:
+                self.reader.feed(bytes(self.inbuf))
             self._process()
 
     def data_received(self, data: bytes) -> None:
@@ -165,6 +181,8 @@ class ClientSession(asyncio.Protocol):
             return
         self.inbuf += data
         if self.up is not None:
+            if self.reader is not None:
+                self.reader.feed(data)
             self._process()
         elif self.upstream_error is not None:
             self._refuse_buffered()
@@ -187,67 +205,117 @@ class ClientSession(asyncio.Protocol):
         self._close_client()
 
     def _process(self) -> None:
+        """Cut ``inbuf`` into commands, forward or translate them, keep any partial tail.
+
+        The C parser (hiredis) finds the commands; a chunk made only of pass-through
+        commands is forwarded as it came, without Python-level work per byte. Anything
+        unusual (inline commands, malformed frames) switches the session to the exact
+        Python scanner, which reproduces Valkey's protocol errors.
+        """
+        reader = self.reader
+        if reader is None:
+            self._dispatch(self._scan_exact())
+        else:
+            parsed: list[list[bytes]] = []
+            special = False
+            names = self.special_names
+            try:
+                while True:
+                    args = reader.gets()
+                    if args is False:
+                        break
+                    if args.__class__ is not list or not args:
+                        raise _NotPlain
+                    if args[0].lower() in names:
+                        special = True
+                    parsed.append(args)
+                partial = reader.has_data()
+                if special or partial or self.in_multi:
+                    commands = list(_with_ends(parsed))
+                    if partial:
+                        # Valkey rejects a bad header before the body arrives; so do we.
+                        scan_command(self.inbuf, commands[-1][0] if commands else 0, self.ctx.max_bulk)
+            except (hiredis.ProtocolError, hiredis.ReplyError, _NotPlain, AttributeError, TypeError, ProtocolError):
+                # Nothing was forwarded in this call: rescan it all exactly, for good.
+                self.reader = None
+                self._dispatch(self._scan_exact())
+                return
+            if special or partial or self.in_multi:
+                self._dispatch(commands)
+            elif parsed:
+                data = bytes(self.inbuf)
+                self.inbuf.clear()
+                self._expect_passthrough(len(parsed))
+                self.up.write(data)
+        if self.inflight > MAX_INFLIGHT:
+            self.pause_client_reading("inflight")
+
+    def _scan_exact(self):
+        buf, pos, max_bulk = self.inbuf, 0, self.ctx.max_bulk
+        while pos < len(buf):
+            end, args = scan_command(buf, pos, max_bulk)
+            if end < 0:
+                return
+            yield end, args
+            pos = end
+
+    def _dispatch(self, commands) -> None:
+        """Forward runs of pass-through commands as raw slices; translate the rest."""
         buf = self.inbuf
-        size = len(buf)
         pos = seg = 0
         out: list[bytes] = []
         table = self.table
-        max_bulk = self.ctx.max_bulk
-        while pos < size:
-            try:
-                end, args = scan_command(buf, pos, max_bulk)
-            except ProtocolError as exc:
+        try:
+            for end, args in commands:
+                if args is None:
+                    pos = end
+                    continue
+                name = args[0].lower()
+                cmd = table.lookup(name)
+                tracked = _TRACKED.get(name) if cmd is None else None
+                if cmd is None and tracked is None:
+                    self._expect_passthrough()
+                    if self.in_multi:
+                        self.multi_count += 1
+                    pos = end
+                    continue
                 if pos > seg:
                     out.append(bytes(buf[seg:pos]))
-                self._send(out)
-                self._protocol_error(str(exc))
-                return
-            if end < 0:
-                break
-            if args is None:
-                pos = end
-                continue
-            name = args[0].lower()
-            cmd = table.lookup(name)
-            if cmd is None and name not in _TRACKED:
-                self._expect_passthrough()
-                if self.in_multi and name != b"watch":
-                    self.multi_count += 1
-                pos = end
-                continue
+                if cmd is not None:
+                    out.append(self._tair_command(cmd, args))
+                else:
+                    out.append(bytes(buf[pos:end]))
+                    tracked(self, args)
+                    if self.raw:
+                        # Whatever follows is forwarded untouched.
+                        out.append(bytes(buf[end:]))
+                        pos = seg = len(buf)
+                        break
+                pos = seg = end
+        except ProtocolError as exc:
             if pos > seg:
                 out.append(bytes(buf[seg:pos]))
-            if cmd is not None:
-                out.append(self._tair_command(cmd, args))
-            else:
-                out.append(bytes(buf[pos:end]))
-                _TRACKED[name](self, args)
-                if self.raw:
-                    # Whatever follows is forwarded untouched.
-                    out.append(bytes(buf[end:]))
-                    pos = seg = size
-                    break
-            pos = seg = end
+            self._send(out)
+            self._protocol_error(str(exc))
+            return
         if pos > seg:
             out.append(bytes(buf[seg:pos]))
         del buf[:pos]
         self._send(out)
-        if self.inflight > MAX_INFLIGHT:
-            self.pause_client_reading("inflight")
 
     def _send(self, out: list[bytes]) -> None:
         if out:
             self.up.write(b"".join(out) if len(out) > 1 else out[0])
 
-    def _expect_passthrough(self) -> None:
-        self.inflight += 1
+    def _expect_passthrough(self, n: int = 1) -> None:
+        self.inflight += n
         awaiting = self.awaiting
         if awaiting:
             tail = awaiting[-1]
             if tail.handler is None and self.pending[-1] is tail:
-                tail.expected += 1
+                tail.expected += n
                 return
-        e = Entry()
+        e = Entry(n)
         self.pending.append(e)
         awaiting.append(e)
 
@@ -303,13 +371,22 @@ class ClientSession(asyncio.Protocol):
     # ----- replies -----------------------------------------------------
 
     def upstream_data(self, data: bytes) -> None:
-        if self.raw and not self.awaiting:
+        awaiting = self.awaiting
+        if self.raw and not awaiting:
             self.transport.write(data)
             return
+        reader = self.ureader
+        if reader is not None:
+            if len(awaiting) == 1 and awaiting[0].handler is None and self.pending[0] is awaiting[0]:
+                self._count_passthrough(reader, awaiting[0], data)
+                return
+            self.ureader = None
         buf = self.ubuf
         buf += data
         pos = 0
-        awaiting = self.awaiting
+        fwd, skip = self.ufwd, self.uskip
+        # Everything this call sends the client goes out in one write.
+        self._batch = batch = []
         try:
             while awaiting:
                 e = awaiting[0]
@@ -321,8 +398,13 @@ class ClientSession(asyncio.Protocol):
                         if end < 0:
                             break
                         if buf[pos] != PUSH:
-                            n -= 1
+                            if skip:
+                                skip -= 1  # counted while hiredis was counting
+                            else:
+                                n -= 1
                         pos = end
+                    if start < fwd:
+                        start = min(fwd, pos)
                     if pos > start:
                         self._emit(e, bytes(buf[start:pos]))
                     self.inflight -= e.expected - n
@@ -336,7 +418,7 @@ class ClientSession(asyncio.Protocol):
                     if end < 0:
                         break
                     if buf[pos] == PUSH:
-                        self.transport.write(bytes(buf[pos:end]))
+                        self._write(bytes(buf[pos:end]))
                         pos = end
                         continue
                     reply = bytes(buf[pos:end])
@@ -349,7 +431,7 @@ class ClientSession(asyncio.Protocol):
                         self._complete(e)
             if self.raw and not awaiting:
                 if pos < len(buf):
-                    self.transport.write(bytes(buf[pos:]))
+                    self._write(bytes(buf[pos:]))
                 pos = len(buf)
             elif not awaiting and pos < len(buf):
                 # Unsolicited frames (RESP3 pushes, e.g. client tracking) go straight out.
@@ -357,19 +439,66 @@ class ClientSession(asyncio.Protocol):
                     end = scan_reply(buf, pos)
                     if end < 0:
                         break
-                    self.transport.write(bytes(buf[pos:end]))
+                    self._write(bytes(buf[pos:end]))
                     pos = end
         except ProtocolError as exc:
             log.error("unparsable reply from upstream: %s", exc)
             self.up.close()
             return
+        finally:
+            self._batch = None
+            if batch:
+                self.transport.write(b"".join(batch))
         del buf[:pos]
+        self.ufwd = max(0, fwd - pos)
+        self.uskip = skip
+        if not buf and len(awaiting) <= 1 and not self.resp3 and not self.raw:
+            # At a reply boundary again: hiredis may take over counting.
+            self.ureader = hiredis.Reader()
         if self.inflight < MAX_INFLIGHT // 2 and "inflight" in self._paused_by:
             self.resume_client_reading("inflight")
 
+    def _count_passthrough(self, reader: hiredis.Reader, e: Entry, data: bytes) -> None:
+        """Every byte belongs to the one awaited run of pass-through replies: forward, then count."""
+        self.transport.write(data)
+        reader.feed(data)
+        n = 0
+        gets = reader.gets
+        try:
+            while gets() is not False:
+                n += 1
+        except hiredis.ProtocolError:
+            log.error("unparsable reply from upstream")
+            self.up.close()
+            return
+        e.expected -= n
+        self.inflight -= n
+        if reader.has_data():
+            self.ubuf += data
+            self.ufwd = len(self.ubuf)
+            self.uskip += n
+        else:
+            if self.ubuf:
+                self.ubuf.clear()
+            self.ufwd = self.uskip = 0
+            if e.expected <= 0:
+                self.awaiting.popleft()
+                self.pending.popleft()
+                e.done = True
+                if self.pending:
+                    self._flush()
+        if self.inflight < MAX_INFLIGHT // 2 and "inflight" in self._paused_by:
+            self.resume_client_reading("inflight")
+
+    def _write(self, data: bytes) -> None:
+        if self._batch is not None:
+            self._batch.append(data)
+        else:
+            self.transport.write(data)
+
     def _emit(self, e: Entry, data: bytes) -> None:
         if self.pending[0] is e:
-            self.transport.write(data)
+            self._write(data)
         else:
             e.chunks.append(data)
 
@@ -380,7 +509,7 @@ class ClientSession(asyncio.Protocol):
 
     def _flush(self) -> None:
         pending = self.pending
-        write = self.transport.write
+        write = self._write
         while pending:
             e = pending[0]
             if e.chunks:
@@ -433,6 +562,9 @@ class ClientSession(asyncio.Protocol):
 
     def _close_client(self) -> None:
         self.closing = True
+        if self._batch:
+            self.transport.write(b"".join(self._batch))
+            self._batch.clear()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
@@ -460,6 +592,27 @@ class ClientSession(asyncio.Protocol):
         self._paused_by.discard(why)
         if not self._paused_by and self.transport is not None and not self.closing:
             self.transport.resume_reading()
+
+
+class _NotPlain(Exception):
+    """A frame that is not a plain array of bulk strings: leave it to the exact scanner."""
+
+
+def _encoded_size(args: list[bytes]) -> int:
+    """Bytes of the canonical RESP encoding of a command (hiredis accepts only canonical lengths)."""
+    total = len(b"".join(args))  # TypeError for a non-bulk element
+    for a in args:
+        n = len(a)
+        total += 6 if n < 10 else 7 if n < 100 else 5 + len(str(n))
+    count = len(args)
+    return total + 3 + (1 if count < 10 else len(str(count)))
+
+
+def _with_ends(parsed: list[list[bytes]]) -> Iterator[tuple[int, list[bytes]]]:
+    end = 0
+    for args in parsed:
+        end += _encoded_size(args)
+        yield end, args
 
 
 # ----- reply handlers (called with the complete reply bytes) ---------------
@@ -586,7 +739,8 @@ def _on_client(session: ClientSession, args: list[bytes]) -> None:
         session._expect_passthrough()
 
 
-def _on_queued_native(session: ClientSession, args: list[bytes]) -> None:
+def _on_watch(session: ClientSession, args: list[bytes]) -> None:
+    # Inside MULTI, WATCH is refused and not queued: it has no slot in the EXEC array.
     session._expect_passthrough()
 
 
@@ -597,5 +751,6 @@ _TRACKED: dict[bytes, Callable[[ClientSession, list[bytes]], None]] = {
     b"hello": _on_hello,
     b"reset": _on_reset,
     b"client": _on_client,
+    b"watch": _on_watch,
     **{name: _on_raw_mode for name in RAW_MODE_COMMANDS},
 }

@@ -267,12 +267,15 @@ def parse_reply(buf: bytes | bytearray, pos: int = 0) -> tuple[object, int]:
     raise ProtocolError(f"unexpected reply type byte {kind!r}")
 
 
+_BULK_HEADERS = [b"$%d\r\n" % n for n in range(1024)]
+
+
 def encode_command(args: list[bytes] | tuple[bytes, ...]) -> bytes:
     parts = [b"*%d\r\n" % len(args)]
+    headers = _BULK_HEADERS
     for a in args:
-        parts.append(b"$%d\r\n" % len(a))
-        parts.append(a)
-        parts.append(CRLF)
+        n = len(a)
+        parts += (headers[n] if n < 1024 else b"$%d\r\n" % n, a, CRLF)
     return b"".join(parts)
 
 

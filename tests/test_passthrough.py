@@ -181,3 +181,18 @@ def test_quit_closes_after_reply(proxy, direct):
     c = RawClient(proxy.port)
     assert c("QUIT") == b"+OK\r\n"
     assert c.closed()
+
+
+def test_large_replies_interleaved_with_lua_backed_commands(r, direct):
+    """Replies split across many reads, mixed with commands the proxy translates (TYPE)."""
+    big = b"z" * (3 * 1024 * 1024 + 7)
+    direct.set("big", big)
+    direct.rpush("list", *[b"item%d" % i for i in range(2000)])
+    for _ in range(3):
+        pipe = r.pipeline(transaction=False)
+        pipe.get("big").type("big").lrange("list", 0, -1).get("big").type("list").ping().type("big")
+        got = pipe.execute()
+        assert got[0] == big and got[3] == big
+        assert got[1] == b"string" and got[4] == b"list" and got[6] == b"string"
+        assert got[2] == [b"item%d" % i for i in range(2000)]
+        assert got[5] is True
