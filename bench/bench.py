@@ -78,8 +78,8 @@ SCENARIOS: list[Scenario] = [
     Scenario("set/P16", "SET tpb:s:__rand_int__ v", pipeline=16),
     Scenario("get/P1", "GET tpb:s:__rand_int__", setup=("SET tpb:s:__rand_int__ v",)),
     Scenario("get/P16", "GET tpb:s:__rand_int__", pipeline=16, setup=("SET tpb:s:__rand_int__ v",)),
-    Scenario("exset-vs-set/P1", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v"),
-    Scenario("exset-vs-set/P16", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", 16),
+    Scenario("exset-vs-set/P1", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", target=0.5),
+    Scenario("exset-vs-set/P16", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", 16, target=0.5),
 ]
 
 # Pipelined runs are ~4-6x faster, so they get more requests to last about as long as unpipelined

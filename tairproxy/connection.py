@@ -540,6 +540,15 @@ class ClientSession(asyncio.Protocol):
         e.retried = True
         asyncio.get_running_loop().create_task(reload_and_resend())
 
+    def reload_library_soon(self) -> None:
+        async def reload() -> None:
+            try:
+                await self.ctx.library.ensure(force=True)
+            except Exception as exc:
+                log.warning("cannot reload the Lua library: %s", exc)
+
+        asyncio.get_running_loop().create_task(reload())
+
     def _expect_again(self, e: Entry) -> None:
         self.inflight += 1
         self.awaiting.append(e)
@@ -656,6 +665,9 @@ def _exec_reply(transforms: dict[int, Callable]) -> Callable:
     def handler(session: ClientSession, e: Entry, reply: bytes) -> bytes:
         if reply[0] != 42:  # not an array: EXECABORT, nil (WATCH failed), error
             return reply
+        if FUNCTION_NOT_FOUND in reply:
+            # Too late to retry inside a transaction that ran; have the library back for the next one.
+            session.reload_library_soon()
         if not transforms and BIG_INT_MARKER not in reply:
             return reply
         values = _exact_integers(parse_reply(reply)[0])

@@ -171,3 +171,20 @@ def test_slow_reader_does_not_block_others(proxy, direct):
     assert buffered < 32 * 1024 * 1024
     for _ in range(50):
         assert len(slow.read()) > 4 * 1024 * 1024
+
+
+def test_library_flushed_before_a_transaction(own_valkey, own_proxy):
+    direct = redis.Redis.from_url(own_valkey.url)
+    c = RawClient(own_proxy.port)
+    direct.execute_command("FUNCTION", "FLUSH")
+    assert c("MULTI") == b"+OK\r\n"
+    assert c("EXSET", "k", "v") == b"+QUEUED\r\n"
+    # The transaction ran without the library: that command reports it, once.
+    assert c("EXEC") == b"*1\r\n-ERR Function not found\r\n"
+    deadline = time.monotonic() + 5
+    while not direct.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "tairproxy"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert c("MULTI") == b"+OK\r\n"
+    assert c("EXSET", "k", "v") == b"+QUEUED\r\n"
+    assert c("EXEC") == b"*1\r\n+OK\r\n"
