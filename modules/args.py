@@ -113,3 +113,4 @@ def version_args(opts: ExOptions) -> tuple[bytes, bytes] | None:
     if n is None or n < 0:
         return None
     return opts.vermode.encode(), text(n)
+

@@ -161,8 +161,9 @@ end
 
 -- An integer reply from decimal text. Above 2^53 a Lua number would round, so a
 -- status marker carries the digits and the proxy turns it into an exact integer
--- (wrapping unsigned values into int64 as a C cast would).
-local BIG_INT_MARKER = '\0i64:'
+-- (wrapping unsigned values into int64 as a C cast would; connection.py). The
+-- marker must not contain a NUL: Valkey copies a Lua status with sdsnew().
+local BIG_INT_MARKER = '\1i64:'
 local function int_reply(s)
     local n = tonumber(s)
     if math.abs(n) <= SAFE_INT then

@@ -124,9 +124,16 @@ def exincrbyfloat(args: list[bytes]) -> Call:
         [args[1]],
         [
             deferred.encode(), args[2], opts.nxxx.encode(), vermode, verval, expmode, expms,
-            opts.min or b"", opts.max or b"",
+            _float_bound(opts.min), _float_bound(opts.max),
         ],
     )
+
+
+def _float_bound(raw: bytes | None) -> bytes:
+    """MIN/MAX for Lua, where '' means absent; Tair's strtold reads an empty bound as 0."""
+    if raw is None:
+        return b""
+    return raw or b"0"
 
 
 def excas(args: list[bytes]) -> Call:
@@ -146,7 +153,8 @@ def excas(args: list[bytes]) -> Call:
 def excad(args: list[bytes]) -> Call:
     version = parse_int64(args[2])
     deferred = errors.SYNTAX if version is None else ""
-    return Call("tp_excad", [args[1]], [deferred.encode(), text(version or 0)])
+    # Tair compares the signed argument with the uint64 version: C converts it to uint64.
+    return Call("tp_excad", [args[1]], [deferred.encode(), text((version or 0) % (1 << 64))])
 
 
 def _exappend(direction: bytes):

@@ -629,11 +629,11 @@ def _with_ends(parsed: list[list[bytes]]) -> Iterator[tuple[int, list[bytes]]]:
 
 # Lua numbers are doubles: the library sends integers beyond 2^53 as a status
 # carrying the digits, and the proxy turns it into an exact integer reply.
-BIG_INT_MARKER = b"+\x00i64:"
+BIG_INT_MARKER = b"+\x01i64:"
 
 
 def _exact_integers(value: object) -> object:
-    if isinstance(value, Status) and value.startswith(b"\x00i64:"):
+    if isinstance(value, Status) and value.startswith(b"\x01i64:"):
         n = int(value[5:])
         return n - (1 << 64) if n >= (1 << 63) else n  # as Tair's signed cast
     if isinstance(value, list):
