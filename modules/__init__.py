@@ -1,13 +1,25 @@
-"""Tair families: each module has a command table (COMMANDS) and a Lua file (LUA_FILE).
+"""Tair families: each module here with a command table (COMMANDS) and a Lua file (LUA_FILE).
 
-Adding a family means adding it to FAMILIES; adding a command touches only its module.
+Families are found by looking at this package, so adding one touches only its own files.
 """
 
 from __future__ import annotations
 
-from modules import keyspace, tairstring
+import importlib
+import pkgutil
+from types import ModuleType
 
-FAMILIES = [keyspace, tairstring]
+# Shared helpers, not families.
+_NOT_FAMILIES = frozenset({"args", "errors"})
+
+
+def _discover() -> list[ModuleType]:
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_FAMILIES)
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in names]
+    return [m for m in modules if hasattr(m, "COMMANDS") and hasattr(m, "LUA_FILE")]
+
+
+FAMILIES = _discover()
 
 
 def all_commands() -> list:

@@ -47,6 +47,11 @@ WRITE_BUFFER_HIGH = 1 << 20
 ABORTING_COMMAND = b"*1\r\n$5\r\nFCALL\r\n"
 RAISE_FUNCTION = "tp_raise"
 
+# Blocking Tair commands poll their function with backoff (seconds) while it answers nil.
+POLL_FIRST = 0.002
+POLL_MAX = 0.1
+NIL_REPLIES = frozenset({b"$-1\r\n", b"_\r\n", b"*-1\r\n"})
+
 # Native commands after which replies stop matching commands one-to-one:
 # the rest of the session is forwarded raw in both directions.
 RAW_MODE_COMMANDS = frozenset({b"subscribe", b"psubscribe", b"ssubscribe", b"monitor", b"sync", b"psync"})
@@ -76,7 +81,7 @@ class ProxyContext:
 class Entry:
     """One client-visible reply slot (or a run of pass-through replies)."""
 
-    __slots__ = ("expected", "chunks", "done", "handler", "call", "retried", "close_after")
+    __slots__ = ("expected", "chunks", "done", "handler", "call", "retried", "close_after", "deadline", "delay")
 
     def __init__(self, expected: int = 1, handler: Callable | None = None, call: Call | None = None):
         self.expected = expected
@@ -87,6 +92,8 @@ class Entry:
         self.call = call
         self.retried = False
         self.close_after = False
+        self.deadline: float | None = None  # blocking calls: when to stop polling
+        self.delay = POLL_FIRST
 
 
 class UpstreamProtocol(asyncio.Protocol):
@@ -336,7 +343,11 @@ class ClientSession(asyncio.Protocol):
             self.multi_has_tair = True
             self._expect_passthrough()  # +QUEUED (or a queue-time error) goes through untouched
         else:
-            self._expect(Entry(handler=_call_reply, call=call))
+            e = Entry(handler=_call_reply, call=call)
+            if call.block is not None:
+                loop = asyncio.get_running_loop()
+                e.deadline = loop.time() + call.block if call.block > 0 else float("inf")
+            self._expect(e)
         return call.encode()
 
     def _command_error(self, err: Error, arity: bool) -> bytes:
@@ -540,6 +551,24 @@ class ClientSession(asyncio.Protocol):
         e.retried = True
         asyncio.get_running_loop().create_task(reload_and_resend())
 
+    def poll_again(self, e: Entry) -> bool:
+        """Re-send a blocking call after a backoff; False once its timeout has passed."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if now >= e.deadline:
+            return False
+        delay = min(e.delay, e.deadline - now)
+        e.delay = min(e.delay * 2, POLL_MAX)
+
+        def resend() -> None:
+            if self.up is None or self.up.is_closing():
+                return
+            self._expect_again(e)
+            self.up.write(e.call.encode())
+
+        loop.call_later(delay, resend)
+        return True
+
     def reload_library_soon(self) -> None:
         async def reload() -> None:
             try:
@@ -647,6 +676,8 @@ def _call_reply(session: ClientSession, e: Entry, reply: bytes) -> bytes | None:
             session.retry_after_reload(e)
             return None
         return reply
+    if e.deadline is not None and reply in NIL_REPLIES and session.poll_again(e):
+        return None
     transform = e.call.transform
     if transform is None and BIG_INT_MARKER not in reply:
         return reply

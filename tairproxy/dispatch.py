@@ -32,6 +32,9 @@ class Call:
     readonly: bool = False
     # Reshapes the parsed reply when Lua cannot produce Tair's exact shape itself.
     transform: Callable[[object], object] | None = None
+    # Blocking commands (EXBZPOPMIN...): seconds to keep re-polling while the function
+    # answers nil (0 = forever). Outside MULTI only, as Valkey's own blocking commands.
+    block: float | None = None
 
     def encode(self) -> bytes:
         verb = b"FCALL_RO" if self.readonly else b"FCALL"

@@ -86,6 +86,7 @@ async def start_proxy(
     port: int = 6380,
     max_bulk: int = 512 * 1024 * 1024,
     check: bool = True,
+    table: CommandTable | None = None,
 ) -> ProxyServer:
     address = upstream if isinstance(upstream, UpstreamAddress) else UpstreamAddress.parse(upstream)
     library = LibraryManager(address)
@@ -97,7 +98,7 @@ async def start_proxy(
                 "(Valkey >= 9.0 needed)", features.server, features.version,
             )
         await library.ensure()
-    ctx = ProxyContext(command_table(), address, library, max_bulk=max_bulk)
+    ctx = ProxyContext(table or command_table(), address, library, max_bulk=max_bulk)
     loop = asyncio.get_running_loop()
     hosts = bind.split() if isinstance(bind, str) else bind
     servers = []
