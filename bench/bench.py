@@ -157,8 +157,9 @@ def answers_ping(addr: UpstreamAddress) -> bool:
 class ProxyProcess:
     """The proxy as a child process, so its CPU time is its own and not the benchmark's."""
 
-    def __init__(self, upstream: str, log_path: Path):
+    def __init__(self, upstream: str, log_path: Path, workers: int = 1):
         self.upstream_url = upstream
+        self.workers = workers
         self.port = free_port()
         self.log_path = log_path
         self.address = UpstreamAddress(host="127.0.0.1", port=self.port)
@@ -170,7 +171,7 @@ class ProxyProcess:
             # stops the proxy before Valkey, instead of everything dying in an arbitrary order.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "tairproxy", "--upstream", self.upstream_url,
-                 "--port", str(self.port), "--log-level", "WARNING"],
+                 "--port", str(self.port), "--log-level", "WARNING", "--workers", str(self.workers)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + timeout
@@ -186,12 +187,17 @@ class ProxyProcess:
         """user+system CPU of the proxy so far (Linux /proc only)."""
         if self.process is None:
             return None
+        pid = self.process.pid
         try:
-            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+            # With --workers, the forked workers do the work: count them too.
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            total = 0
+            for p in [str(pid), *children]:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
         except OSError:
             return None
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total / os.sysconf("SC_CLK_TCK")
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -452,6 +458,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--keyspace", type=int, default=100_000, help="random key range, redis-benchmark -r")
     p.add_argument("--only", action="append", default=[], metavar="NAME",
                    help="run scenarios whose name contains NAME (repeatable)")
+    p.add_argument("--proxy-workers", type=int, default=1, help="tairproxy --workers (default 1)")
     p.add_argument("--valkey-url", help="use this Valkey instead of starting one (writes tpb:* keys)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--json", metavar="FILE", help="also write the results to FILE")
@@ -491,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
                 valkey.start()
                 direct = UpstreamAddress(host="127.0.0.1", port=valkey.port)
                 upstream = valkey.url
-            proxy = ProxyProcess(upstream, Path(tmp) / "proxy.log")
+            proxy = ProxyProcess(upstream, Path(tmp) / "proxy.log", workers=args.proxy_workers)
             proxy.start()
             meta = machine_info(direct)
             # Markdown joins consecutive lines into one paragraph; hard breaks keep them apart.

@@ -11,6 +11,7 @@ import sys
 
 from tairproxy.embedded import EmbeddedValkey
 from tairproxy.server import UpstreamUnsuitable, start_proxy
+from tairproxy.upstream import UpstreamAddress
 
 DEFAULT_MAX_BULK = 512 * 1024 * 1024  # Valkey's proto-max-bulk-len default
 
@@ -37,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="embedded Valkey's port (default: a free port)")
     p.add_argument("--max-bulk-len", type=int, default=int(_env("MAX_BULK_LEN", str(DEFAULT_MAX_BULK))),
                    help="largest bulk string accepted from clients (default 512MB, as Valkey's proto-max-bulk-len)")
+    p.add_argument("--workers", type=int, default=int(_env("WORKERS", "1")),
+                   help="proxy processes sharing the port with SO_REUSEPORT (default 1); the proxy is "
+                        "stateless, so more workers only add CPU")
     p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
     return p.parse_args(argv)
 
@@ -61,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         upstream = embedded.url
     try:
+        if args.workers > 1:
+            return _run_workers(args, upstream, embedded)
         return asyncio.run(_serve(args, upstream, embedded))
     except KeyboardInterrupt:
         return 0
@@ -69,26 +75,70 @@ def main(argv: list[str] | None = None) -> int:
             embedded.stop()
 
 
-async def _serve(args: argparse.Namespace, upstream: str, embedded: EmbeddedValkey | None) -> int:
+def _run_workers(args: argparse.Namespace, upstream: str, embedded: EmbeddedValkey | None) -> int:
+    """Fork workers that share the listening port; the parent only supervises (and owns Valkey)."""
+    children: list[int] = []
+    for i in range(args.workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = asyncio.run(_serve(args, upstream, embedded, reuse_port=True, announce=i == 0))
+            except KeyboardInterrupt:
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    def forward(signum, frame):
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    status = 0
+    for _ in children:
+        pid, code = os.wait()
+        if os.waitstatus_to_exitcode(code) != 0 and status == 0:
+            status = 1
+            forward(None, None)  # one worker failed (e.g. port in use): stop the others too
+    return status
+
+
+async def _serve(
+    args: argparse.Namespace,
+    upstream: str,
+    embedded: EmbeddedValkey | None,
+    reuse_port: bool = False,
+    announce: bool = True,
+) -> int:
     try:
-        proxy = await start_proxy(upstream, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len)
+        proxy = await start_proxy(
+            upstream, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=reuse_port
+        )
     except UpstreamUnsuitable as exc:
         print(f"tairproxy: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"tairproxy: cannot listen on {args.bind} port {args.port}: {exc}", file=sys.stderr)
         return 1
-    for host, port in proxy.addresses:
-        print(f"tairproxy listening on {host}:{port}", flush=True)
-    if embedded is not None:
-        print(f"embedded valkey-server at {embedded.url}, data in {embedded.data_dir}", flush=True)
-    else:
-        print(f"fronting {upstream}", flush=True)
+    if announce:
+        workers = f" ({args.workers} workers)" if args.workers > 1 else ""
+        for host, port in proxy.addresses:
+            print(f"tairproxy listening on {host}:{port}{workers}", flush=True)
+        if embedded is not None:
+            print(f"embedded valkey-server at {embedded.url}, data in {embedded.data_dir}", flush=True)
+        else:
+            print(f"fronting {UpstreamAddress.parse(upstream)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    print("tairproxy: shutting down", flush=True)
+    if announce:
+        print("tairproxy: shutting down", flush=True)
     await proxy.close()
     return 0

@@ -87,6 +87,7 @@ async def start_proxy(
     max_bulk: int = 512 * 1024 * 1024,
     check: bool = True,
     table: CommandTable | None = None,
+    reuse_port: bool = False,
 ) -> ProxyServer:
     address = upstream if isinstance(upstream, UpstreamAddress) else UpstreamAddress.parse(upstream)
     library = LibraryManager(address)
@@ -104,7 +105,9 @@ async def start_proxy(
     servers = []
     for host in hosts:
         servers.append(
-            await loop.create_server(lambda: ClientSession(ctx), host, port, backlog=4096, reuse_address=True)
+            await loop.create_server(
+                lambda: ClientSession(ctx), host, port, backlog=4096, reuse_address=True, reuse_port=reuse_port
+            )
         )
         if port == 0:
             port = servers[0].sockets[0].getsockname()[1]

@@ -74,3 +74,23 @@ def test_cli_reports_unreachable_upstream_in_one_line():
 def test_console_script_is_declared():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'tairproxy = "tairproxy.cli:main"' in text
+
+
+def test_cli_workers_share_the_port_and_stop_together(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tairproxy", "--data-dir", str(tmp_path / "data"), "--port", str(port),
+         "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert f"listening on 127.0.0.1:{port} (2 workers)" in proc.stdout.readline()
+        clients = [redis.Redis(port=port) for _ in range(8)]
+        for i, c in enumerate(clients):
+            assert c.execute_command("EXSET", f"w{i}", "v") == b"OK"
+        assert clients[0].dbsize() == 8
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
