@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 
 import hiredis
 
-from tairproxy.dispatch import Call, CommandTable, build_call
+from tairproxy.dispatch import Call, CommandTable, Reply, build_call
 from tairproxy.library import FUNCTION_NOT_FOUND, LibraryManager
 from tairproxy.resp import (
     Error,
@@ -336,6 +336,9 @@ class ClientSession(asyncio.Protocol):
         if isinstance(call, Error):
             arity = cmd.queue_time_arity and not cmd.arity_ok(len(args))
             return self._command_error(call, arity)
+        if isinstance(call, Reply):
+            self._local_reply(encode_reply(call.value, self.resp3))
+            return b""
         if self.in_multi:
             if call.transform is not None:
                 self.multi_transforms[self.multi_count] = call.transform

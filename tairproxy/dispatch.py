@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tairproxy.resp import Error, encode_command
+from tairproxy.resp import Error, Status, encode_command
 
 
 class CommandError(Exception):
@@ -24,7 +24,11 @@ class CommandError(Exception):
 
 @dataclass(slots=True)
 class Call:
-    """One FCALL of the tairproxy Lua library: the whole effect of one Tair command."""
+    """One FCALL of the tairproxy Lua library: the whole effect of one Tair command.
+
+    A native command we intercept only to reshape its reply (COMMAND) sets ``native``
+    to the command to send instead of an FCALL.
+    """
 
     function: str
     keys: list[bytes]
@@ -35,15 +39,25 @@ class Call:
     # Blocking commands (EXBZPOPMIN...): seconds to keep re-polling while the function
     # answers nil (0 = forever). Outside MULTI only, as Valkey's own blocking commands.
     block: float | None = None
+    native: list[bytes] | None = None
 
     def encode(self) -> bytes:
+        if self.native is not None:
+            return encode_command(self.native)
         verb = b"FCALL_RO" if self.readonly else b"FCALL"
         return encode_command(
             [verb, self.function.encode(), b"%d" % len(self.keys), *self.keys, *self.args]
         )
 
 
-Handler = Callable[[list[bytes]], Call]
+@dataclass(slots=True)
+class Reply:
+    """An answer the proxy gives without asking Valkey (encoded in the client's protocol)."""
+
+    value: object
+
+
+Handler = Callable[[list[bytes]], "Call | Reply"]
 
 
 @dataclass(slots=True)
@@ -64,6 +78,14 @@ class Command:
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity >= 0 else argc >= -self.arity
+
+    def info(self) -> list:
+        """This command's COMMAND INFO entry, shaped as Valkey shows a module command."""
+        flags = ("readonly", "fast") if self.readonly else ("write", "denyoom")
+        return [
+            self.name.lower().encode(), -1, [Status(f.encode()) for f in (*flags, "module")],
+            self.first_key, self.last_key, self.key_step, [], [], [], [],
+        ]
 
     def keys(self, args: list[bytes]) -> list[bytes]:
         if self.first_key <= 0:
@@ -100,7 +122,7 @@ class CommandTable:
         return frozenset(self._by_name)
 
 
-def build_call(cmd: Command, args: list[bytes]) -> Call | Error:
+def build_call(cmd: Command, args: list[bytes]) -> Call | Reply | Error:
     """Validate arity and arguments; the result is either one FCALL or the exact error."""
     if not cmd.arity_ok(len(args)):
         return wrong_arity(cmd.name)
