@@ -25,7 +25,7 @@ _INF = re.compile(r"([+-]?)(?:inf|infinity)", re.IGNORECASE)
 # The lookaheads demand at least one significand digit, as strtold does; [0-9]
 # rather than \d because \d also matches non-ASCII digits.
 _DEC = re.compile(r"([+-]?)(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
-_HEX = re.compile(
+HEX_FLOAT = re.compile(
     r"([+-]?)0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?"
 )
 
@@ -45,7 +45,7 @@ class LongDouble:
 NAN = LongDouble(neg=True, nan=True)  # x87's default NaN has the sign bit set
 
 
-def _int(digits: str) -> int:
+def int_of(digits: str) -> int:
     """int() of a long digit string without tripping CPython's 4300-digit guard."""
     value = 0
     for i in range(0, len(digits), 1000):
@@ -54,12 +54,12 @@ def _int(digits: str) -> int:
     return value
 
 
-def _digits(n: int) -> str:
+def digits_of(n: int) -> str:
     """str() of a big non-negative int, likewise."""
     if n < 10**1000:
         return str(n)
     high, low = divmod(n, 10**1000)
-    return _digits(high) + _digits(low).rjust(1000, "0")
+    return digits_of(high) + digits_of(low).rjust(1000, "0")
 
 
 def _floor_log2(x: Fraction) -> int:
@@ -79,7 +79,7 @@ def round_ld(neg: bool, x: Fraction) -> LongDouble:
     return LongDouble(neg, r)
 
 
-def _exponent(text: str | None) -> int:
+def exponent_value(text: str | None) -> int:
     """An exponent's value, clamped far past any that could still give a finite nonzero."""
     if not text:
         return 0
@@ -98,11 +98,11 @@ def parse(s: str) -> LongDouble | None:
         return None
     if m := _INF.fullmatch(s):
         return LongDouble(m.group(1) == "-", inf=True)
-    if m := _HEX.fullmatch(s):
+    if m := HEX_FLOAT.fullmatch(s):
         neg = m.group(1) == "-"
         int_part, frac = m.group(2), m.group(3) or ""
         mant = int(int_part + frac, 16)
-        p2 = _exponent(m.group(4)) - 4 * len(frac)
+        p2 = exponent_value(m.group(4)) - 4 * len(frac)
         if mant == 0:
             return LongDouble(neg)
         top = mant.bit_length() + p2
@@ -117,14 +117,14 @@ def parse(s: str) -> LongDouble | None:
         digits = (int_part + frac).lstrip("0")
         if not digits:
             return LongDouble(neg)
-        p10 = _exponent(m.group(4)) - len(frac)
+        p10 = exponent_value(m.group(4)) - len(frac)
         # 10^(top-1) <= value < 10^top; 2^16384 ~ 1.19e4932, 2^-16446 ~ 1.8e-4951.
         top = len(digits) + p10
         if top > 4940:
             return None
         if top < -4960:
             return None
-        value = Fraction(_int(digits)) * Fraction(10) ** p10
+        value = Fraction(int_of(digits)) * Fraction(10) ** p10
     else:
         return None
     r = round_ld(neg, value)
@@ -172,7 +172,7 @@ def format_ld(a: LongDouble) -> str:
     if a.inf:
         return sign + "inf"
     scaled = round(a.mag * 10**17)  # glibc rounds the exact binary value, ties to even
-    text = _digits(scaled).rjust(18, "0")
+    text = digits_of(scaled).rjust(18, "0")
     whole, frac = text[:-17], text[-17:].rstrip("0")
     return sign + whole + ("." + frac if frac else "")
 
@@ -184,7 +184,7 @@ def exact_decimal(x: Fraction) -> str:
     k = x.denominator.bit_length() - 1
     assert x.denominator == 1 << k, "not dyadic"
     scaled = x.numerator * 5**k  # x = scaled / 10^k
-    text = _digits(scaled)
+    text = digits_of(scaled)
     if k:
         text = text.rjust(k + 1, "0")
         text = text[:-k] + "." + text[-k:]

@@ -243,8 +243,8 @@ def _below(text: str) -> str:
     """A decimal a hair (10^-(digits+3)) below a positive decimal text."""
     whole, _, frac = text.partition(".")
     k = len(frac) + 3
-    n = ref._int(whole + frac + "000") - 1
-    s = ref._digits(n).rjust(k + 1, "0")
+    n = ref.int_of(whole + frac + "000") - 1
+    s = ref.digits_of(n).rjust(k + 1, "0")
     return s[:-k] + "." + s[-k:]
 
 
@@ -266,7 +266,7 @@ def extreme_tie_strings(rng: random.Random) -> list[str]:
     m = rng.randrange(1 << 63, 1 << 64)
     big = ref.exact_decimal(Fraction(2 * m + 1) * Fraction(2) ** (rng.randint(1000, 16300) - 1))
     k = rng.randint(1500, 16440) + 1
-    digits = ref._digits((2 * m + 1) * 5**k)  # the midpoint (2m+1) * 2^-k is digits * 10^-k
+    digits = ref.digits_of((2 * m + 1) * 5**k)  # the midpoint (2m+1) * 2^-k is digits * 10^-k
     cut = digits[:4990]
     exp = len(digits) - len(cut) - k
     bumped = cut[:-1] + str(min(int(cut[-1]) + 1, 9))
@@ -548,7 +548,7 @@ def _glibc_hex_subnormal_bug(s: str) -> bool:
     """glibc's strtold can round a hex float in the subnormal range one unit (2^-16445)
     low when it has more than 64 significant bits (0x1.0000000000000001p-16446 gives 0,
     not 2^-16445): a glibc rounding bug, not a rule, so the model stays exact there."""
-    m = ref._HEX.fullmatch(s)
+    m = ref.HEX_FLOAT.fullmatch(s)
     if not m:
         return False
     frac = m.group(3) or ""
@@ -556,7 +556,7 @@ def _glibc_hex_subnormal_bug(s: str) -> bool:
     if mant == 0:
         return False
     significant = mant.bit_length() - (mant & -mant).bit_length() + 1
-    return significant > 64 and mant.bit_length() + ref._exponent(m.group(4)) - 4 * len(frac) <= -16382
+    return significant > 64 and mant.bit_length() + ref.exponent_value(m.group(4)) - 4 * len(frac) <= -16382
 
 
 def test_reference_matches_glibc(glibc):
