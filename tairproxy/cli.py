@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 
+from tairproxy.cluster import ClusterMap
 from tairproxy.embedded import EmbeddedValkey
 from tairproxy.server import UpstreamUnsuitable, start_proxy
 from tairproxy.upstream import UpstreamAddress
@@ -38,6 +39,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="embedded Valkey's port (default: a free port)")
     p.add_argument("--max-bulk-len", type=int, default=int(_env("MAX_BULK_LEN", str(DEFAULT_MAX_BULK))),
                    help="largest bulk string accepted from clients (default 512MB, as Valkey's proto-max-bulk-len)")
+    p.add_argument("--cluster-map", default=_env("CLUSTER_MAP", None),
+                   help="cluster sidecar mode: node_host:port=proxy_host:port,... so clients only see proxies")
+    p.add_argument("--cluster-port-offset", type=int,
+                   default=int(_env("CLUSTER_PORT_OFFSET", "0")) or None,
+                   help="cluster sidecar mode: proxy port = node port + N on the same host")
     p.add_argument("--workers", type=int, default=int(_env("WORKERS", "1")),
                    help="proxy processes sharing the port with SO_REUSEPORT (default 1); the proxy is "
                         "stateless, so more workers only add CPU")
@@ -116,10 +122,12 @@ async def _serve(
     announce: bool = True,
 ) -> int:
     try:
+        cluster = ClusterMap.parse(args.cluster_map, args.cluster_port_offset)
         proxy = await start_proxy(
-            upstream, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=reuse_port
+            upstream, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=reuse_port,
+            cluster=cluster,
         )
-    except UpstreamUnsuitable as exc:
+    except (UpstreamUnsuitable, ValueError) as exc:
         print(f"tairproxy: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

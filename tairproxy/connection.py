@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 
 import hiredis
 
+from tairproxy.cluster import REWRITTEN_SUBCOMMANDS, ClusterMap
 from tairproxy.dispatch import Call, CommandTable, Reply, build_call
 from tairproxy.library import FUNCTION_NOT_FOUND, LibraryManager
 from tairproxy.resp import (
@@ -67,8 +68,10 @@ class ProxyContext:
         library: LibraryManager,
         max_bulk: int = 512 * 1024 * 1024,
         connect_timeout: float = 5.0,
+        cluster: ClusterMap | None = None,
     ):
         self.table = table
+        self.cluster = cluster
         self.address = address
         self.library = library
         self.max_bulk = max_bulk
@@ -126,7 +129,9 @@ class ClientSession(asyncio.Protocol):
         # only counts replies and the bytes go out as they arrive; ubuf keeps what came
         # since the last reply boundary, of which ufwd bytes are already forwarded and
         # uskip complete replies already counted, so the exact scanner can take over.
-        self.ureader: hiredis.Reader | None = hiredis.Reader()
+        # In cluster mode every reply is scanned: redirections name nodes and must be rewritten.
+        self.cluster = ctx.cluster
+        self.ureader: hiredis.Reader | None = hiredis.Reader() if ctx.cluster is None else None
         self.ubuf = bytearray()
         self.ufwd = 0
         self.uskip = 0
@@ -420,7 +425,10 @@ class ClientSession(asyncio.Protocol):
                     if start < fwd:
                         start = min(fwd, pos)
                     if pos > start:
-                        self._emit(e, bytes(buf[start:pos]))
+                        run = bytes(buf[start:pos])
+                        if self.cluster is not None:
+                            run = self.cluster.rewrite_replies(run)
+                        self._emit(e, run)
                     self.inflight -= e.expected - n
                     e.expected = n
                     if n:
@@ -466,7 +474,7 @@ class ClientSession(asyncio.Protocol):
         del buf[:pos]
         self.ufwd = max(0, fwd - pos)
         self.uskip = skip
-        if not buf and len(awaiting) <= 1 and not self.resp3 and not self.raw:
+        if not buf and len(awaiting) <= 1 and not self.resp3 and not self.raw and self.cluster is None:
             # At a reply boundary again: hiredis may take over counting.
             self.ureader = hiredis.Reader()
         if self.inflight < MAX_INFLIGHT // 2 and "inflight" in self._paused_by:
@@ -678,6 +686,8 @@ def _call_reply(session: ClientSession, e: Entry, reply: bytes) -> bytes | None:
         if reply.startswith(b"-" + FUNCTION_NOT_FOUND) and not e.retried:
             session.retry_after_reload(e)
             return None
+        if session.cluster is not None:
+            return session.cluster.rewrite_replies(reply)
         return reply
     if e.deadline is not None and reply in NIL_REPLIES and session.poll_again(e):
         return None
@@ -785,6 +795,22 @@ def _on_client(session: ClientSession, args: list[bytes]) -> None:
         session._expect_passthrough()
 
 
+def _on_cluster(session: ClientSession, args: list[bytes]) -> None:
+    sub = args[1].lower() if len(args) > 1 else b""
+    if session.cluster is None or sub not in REWRITTEN_SUBCOMMANDS:
+        session._expect_passthrough()
+        return
+    cluster = session.cluster
+
+    def handler(session: ClientSession, e: Entry, reply: bytes) -> bytes:
+        if reply[0] == 45:
+            return reply
+        value = cluster.rewrite_cluster_reply(sub, parse_reply(reply)[0])
+        return encode_reply(value, session.resp3)
+
+    session._expect(Entry(handler=handler))
+
+
 def _on_watch(session: ClientSession, args: list[bytes]) -> None:
     # Inside MULTI, WATCH is refused and not queued: it has no slot in the EXEC array.
     session._expect_passthrough()
@@ -798,5 +824,6 @@ _TRACKED: dict[bytes, Callable[[ClientSession, list[bytes]], None]] = {
     b"reset": _on_reset,
     b"client": _on_client,
     b"watch": _on_watch,
+    b"cluster": _on_cluster,
     **{name: _on_raw_mode for name in RAW_MODE_COMMANDS},
 }

@@ -81,6 +81,10 @@ class LibraryManager:
                 if current == version.encode():
                     return
             reply = await conn.call("FUNCTION", "LOAD", "REPLACE", source)
+            if isinstance(reply, Error) and reply.startswith(b"READONLY"):
+                # A replica (cluster sidecar): the library arrives from its primary by replication.
+                log.info("upstream is a read-only replica; the library comes from its primary")
+                return
             if isinstance(reply, Error):
                 raise RuntimeError(f"FUNCTION LOAD failed: {reply.decode(errors='replace')}")
             log.info("loaded Lua library %s version %s", LIBRARY_NAME, version)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from tairproxy.cluster import ClusterMap
 from tairproxy.connection import ClientSession, ProxyContext
 from tairproxy.dispatch import CommandTable
 from tairproxy.library import LibraryManager
@@ -88,6 +89,7 @@ async def start_proxy(
     check: bool = True,
     table: CommandTable | None = None,
     reuse_port: bool = False,
+    cluster: ClusterMap | None = None,
 ) -> ProxyServer:
     address = upstream if isinstance(upstream, UpstreamAddress) else UpstreamAddress.parse(upstream)
     library = LibraryManager(address)
@@ -99,7 +101,7 @@ async def start_proxy(
                 "(Valkey >= 9.0 needed)", features.server, features.version,
             )
         await library.ensure()
-    ctx = ProxyContext(table or command_table(), address, library, max_bulk=max_bulk)
+    ctx = ProxyContext(table or command_table(), address, library, max_bulk=max_bulk, cluster=cluster)
     loop = asyncio.get_running_loop()
     hosts = bind.split() if isinstance(bind, str) else bind
     servers = []

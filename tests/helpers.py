@@ -13,8 +13,9 @@ from tairproxy.server import ProxyServer, start_proxy
 class ProxyThread:
     """A tairproxy running on a background event loop, so sync clients can use it."""
 
-    def __init__(self, upstream: str, **kwargs):
+    def __init__(self, upstream: str, port: int = 0, **kwargs):
         self.upstream = upstream
+        self.requested_port = port
         self.kwargs = kwargs
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -23,7 +24,7 @@ class ProxyThread:
     def start(self) -> ProxyThread:
         self.thread.start()
         fut = asyncio.run_coroutine_threadsafe(
-            start_proxy(self.upstream, bind="127.0.0.1", port=0, **self.kwargs), self.loop
+            start_proxy(self.upstream, bind="127.0.0.1", port=self.requested_port, **self.kwargs), self.loop
         )
         self.server = fut.result(30)
         return self
