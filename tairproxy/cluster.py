@@ -42,10 +42,12 @@ class ClusterMap:
             mapping[_split_address(node)] = _split_address(proxy)
         return cls(mapping, port_offset)
 
-    def translate(self, host: str, port: int) -> Address:
-        found = self.mapping.get((host, port))
-        if found is not None:
-            return found
+    def translate(self, host: str, port: int, *aliases: str) -> Address:
+        """Proxy address for a node; ``aliases`` are other names of the node (hostname, endpoint)."""
+        for name in (*aliases, host):
+            found = self.mapping.get((name, port))
+            if found is not None:
+                return found
         if self.port_offset is not None:
             return host, port + self.port_offset
         if (host, port) not in self._warned:
@@ -86,8 +88,12 @@ class ClusterMap:
         for slot_range in value:
             for node in slot_range[2:]:
                 if isinstance(node, list) and len(node) >= 2 and isinstance(node[1], int):
-                    host, port = self.translate(_text(node[0]), node[1])
+                    meta = node[3] if len(node) > 3 else None
+                    aliases = [_text(v) for v in (_field(meta, b"hostname"), _field(meta, b"ip")) if v]
+                    host, port = self.translate(_text(node[0]), node[1], *aliases)
                     node[0], node[1] = host.encode(), port
+                    _set_field(meta, b"hostname", host.encode())
+                    _set_field(meta, b"ip", host.encode())
         return value
 
     def rewrite_shards(self, value: object) -> object:
@@ -104,12 +110,12 @@ class ClusterMap:
         host = _field(node, b"ip")
         if not isinstance(port, int) or host is None:
             return
-        new_host, new_port = self.translate(_text(host), port)
+        aliases = [_text(v) for v in (_field(node, b"hostname"), _field(node, b"endpoint")) if v]
+        new_host, new_port = self.translate(_text(host), port, *aliases)
         _set_field(node, b"port", new_port)
         _set_field(node, b"ip", new_host.encode())
-        endpoint = _field(node, b"endpoint")
-        if endpoint is not None and _text(endpoint) == _text(host):
-            _set_field(node, b"endpoint", new_host.encode())
+        _set_field(node, b"endpoint", new_host.encode())
+        _set_field(node, b"hostname", new_host.encode())
 
     def rewrite_nodes_text(self, text: bytes) -> bytes:
         """CLUSTER NODES / REPLICAS lines: ``id ip:port@cport[,hostname] flags ...``."""
@@ -120,7 +126,11 @@ class ClusterMap:
                 addr, at, rest = fields[1].partition(b"@")
                 if addr.rsplit(b":", 1)[-1].isdigit():
                     host, port = _split_address(addr.decode())
-                    fields[1] = _join_address(*self.translate(host, port)).encode() + at + rest
+                    # rest is "cport[,hostname]": the hostname names the node too.
+                    cport, _, hostname = rest.partition(b",")
+                    aliases = [hostname.decode()] if hostname else []
+                    new = _join_address(*self.translate(host, port, *aliases)).encode()
+                    fields[1] = new + at + cport
             lines.append(b" ".join(fields))
         return b"\n".join(lines)
 

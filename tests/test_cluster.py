@@ -150,3 +150,21 @@ def test_unknown_node_address_passes_through_with_a_warning(caplog):
     assert offset.rewrite_redirect(b"MOVED 5 [::1]:6379") == b"MOVED 5 [::1]:7379"
     with pytest.raises(ValueError):
         ClusterMap.parse("nonsense", None)
+
+
+def test_rewrites_when_nodes_announce_hostnames():
+    """Docker-style clusters announce hostnames (cluster-preferred-endpoint-type hostname)."""
+    from tairproxy.cluster import ClusterMap
+
+    cmap = ClusterMap.parse("valkey-1:6379=127.0.0.1:7001,valkey-2:6379=127.0.0.1:7002", None)
+    slots = [[0, 100, [b"valkey-1", 6379, b"id1", [b"ip", b"172.18.0.2"]], [b"valkey-2", 6379, b"id2", []]]]
+    assert cmap.rewrite_slots(slots) == [
+        [0, 100, [b"127.0.0.1", 7001, b"id1", [b"ip", b"127.0.0.1"]], [b"127.0.0.1", 7002, b"id2", []]]
+    ]
+    nodes = b"id1 172.18.0.2:6379@16379,valkey-1 myself,master - 0 0 1 connected 0-100\n"
+    assert cmap.rewrite_nodes_text(nodes) == b"id1 127.0.0.1:7001@16379 myself,master - 0 0 1 connected 0-100\n"
+    shards = [[b"slots", [0, 100], b"nodes", [[b"id", b"id1", b"port", 6379, b"ip", b"172.18.0.2",
+                                              b"endpoint", b"valkey-1", b"hostname", b"valkey-1"]]]]
+    node = cmap.rewrite_shards(shards)[0][3][0]
+    assert node[3] == 7001 and node[5] == b"127.0.0.1" and node[7] == b"127.0.0.1" and node[9] == b"127.0.0.1"
+    assert cmap.rewrite_redirect(b"MOVED 7 valkey-2:6379") == b"MOVED 7 127.0.0.1:7002"

@@ -94,3 +94,24 @@ def test_cli_workers_share_the_port_and_stop_together(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_cluster_compose_has_six_nodes_a_proxy_beside_each_and_an_init_job():
+    compose = yaml.safe_load((ROOT / "docker-compose.cluster.yml").read_text())
+    services = compose["services"]
+    nodes = [f"valkey-{i}" for i in range(1, 7)]
+    proxies = [f"tairproxy-{i}" for i in range(1, 7)]
+    assert set(services) == {*nodes, *proxies, "cluster-init"}
+    for name in nodes:
+        assert services[name]["image"] == "valkey/valkey:9"
+        assert "--cluster-enabled" in services[name]["command"]
+    init = services["cluster-init"]
+    assert "--cluster-replicas 1" in " ".join(init["command"])
+    for i, name in enumerate(proxies, start=1):
+        env = services[name]["environment"]
+        assert env["TAIRPROXY_UPSTREAM"] == f"redis://valkey-{i}:6379"
+        mapping = dict(item.split("=") for item in env["TAIRPROXY_CLUSTER_MAP"].split(","))
+        assert set(mapping) == {f"{n}:6379" for n in nodes}
+        assert mapping[f"valkey-{i}:6379"] == f"127.0.0.1:{env['TAIRPROXY_PORT']}"
+        assert services[name]["ports"] == [f"{env['TAIRPROXY_PORT']}:{env['TAIRPROXY_PORT']}"]
+        assert services[name]["depends_on"]["cluster-init"]["condition"] == "service_completed_successfully"
