@@ -7,11 +7,12 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 
 from tairproxy.cluster import ClusterMap
 from tairproxy.embedded import EmbeddedValkey
-from tairproxy.server import UpstreamUnsuitable, start_proxy
+from tairproxy.server import UpstreamUnsuitable, server_tls_context, start_proxy
 from tairproxy.upstream import UpstreamAddress
 
 DEFAULT_MAX_BULK = 512 * 1024 * 1024  # Valkey's proto-max-bulk-len default
@@ -39,6 +40,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="embedded Valkey's port (default: a free port)")
     p.add_argument("--max-bulk-len", type=int, default=int(_env("MAX_BULK_LEN", str(DEFAULT_MAX_BULK))),
                    help="largest bulk string accepted from clients (default 512MB, as Valkey's proto-max-bulk-len)")
+    p.add_argument("--tls-cert-file", default=_env("TLS_CERT_FILE", None),
+                   help="serve clients over TLS with this certificate (PEM)")
+    p.add_argument("--tls-key-file", default=_env("TLS_KEY_FILE", None), help="private key of --tls-cert-file")
+    p.add_argument("--tls-ca-cert-file", default=_env("TLS_CA_CERT_FILE", None),
+                   help="CA to verify a rediss:// upstream with (default: the system's CAs)")
     p.add_argument("--cluster-map", default=_env("CLUSTER_MAP", None),
                    help="cluster sidecar mode: node_host:port=proxy_host:port,... so clients only see proxies")
     p.add_argument("--cluster-port-offset", type=int,
@@ -124,10 +130,11 @@ async def _serve(
     try:
         cluster = ClusterMap.parse(args.cluster_map, args.cluster_port_offset)
         proxy = await start_proxy(
-            upstream, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=reuse_port,
-            cluster=cluster,
+            UpstreamAddress.parse(upstream, tls_ca_file=args.tls_ca_cert_file),
+            bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=reuse_port,
+            cluster=cluster, tls=server_tls_context(args.tls_cert_file, args.tls_key_file),
         )
-    except (UpstreamUnsuitable, ValueError) as exc:
+    except (UpstreamUnsuitable, ValueError, ssl.SSLError) as exc:
         print(f"tairproxy: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

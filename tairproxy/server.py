@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from dataclasses import dataclass
 
 from tairproxy.cluster import ClusterMap
@@ -90,6 +91,7 @@ async def start_proxy(
     table: CommandTable | None = None,
     reuse_port: bool = False,
     cluster: ClusterMap | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> ProxyServer:
     address = upstream if isinstance(upstream, UpstreamAddress) else UpstreamAddress.parse(upstream)
     library = LibraryManager(address)
@@ -108,9 +110,19 @@ async def start_proxy(
     for host in hosts:
         servers.append(
             await loop.create_server(
-                lambda: ClientSession(ctx), host, port, backlog=4096, reuse_address=True, reuse_port=reuse_port
+                lambda: ClientSession(ctx), host, port, backlog=4096, reuse_address=True, reuse_port=reuse_port,
+                ssl=tls,
             )
         )
         if port == 0:
             port = servers[0].sockets[0].getsockname()[1]
     return ProxyServer(ctx, servers)
+
+
+def server_tls_context(cert_file: str | None, key_file: str | None) -> ssl.SSLContext | None:
+    """TLS for the proxy's own listener, from a certificate and key (as valkey-server's tls-* files)."""
+    if not cert_file:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert_file, key_file)
+    return ctx

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlparse
 
 from tairproxy.resp import Error, encode_command, parse_reply, scan_reply
@@ -24,9 +25,10 @@ class UpstreamAddress:
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    tls_ca_file: str | None = None  # CA that signed the upstream's certificate (default: system CAs)
 
     @classmethod
-    def parse(cls, url: str) -> UpstreamAddress:
+    def parse(cls, url: str, tls_ca_file: str | None = None) -> UpstreamAddress:
         """Accepts redis://, valkey://, rediss://, valkeys://, unix:// and host:port."""
         if "://" not in url:
             url = "redis://" + url
@@ -43,6 +45,7 @@ class UpstreamAddress:
             username=user,
             password=password,
             tls=u.scheme in ("rediss", "valkeys"),
+            tls_ca_file=tls_ca_file,
         )
 
     def __str__(self) -> str:
@@ -51,7 +54,7 @@ class UpstreamAddress:
         return f"{'rediss' if self.tls else 'redis'}://{self.host}:{self.port}"
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        return ssl.create_default_context() if self.tls else None
+        return _client_tls_context(self.tls_ca_file) if self.tls else None
 
     async def create_connection(self, loop: asyncio.AbstractEventLoop, factory):
         if self.unix_path:
@@ -59,6 +62,12 @@ class UpstreamAddress:
         return await loop.create_connection(
             factory, self.host, self.port, ssl=self.ssl_context()
         )
+
+
+@lru_cache(maxsize=8)
+def _client_tls_context(ca_file: str | None) -> ssl.SSLContext:
+    # Built once: loading CAs per connection would dominate connection set-up.
+    return ssl.create_default_context(cafile=ca_file)
 
 
 class ControlConnection:
