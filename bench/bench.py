@@ -80,6 +80,12 @@ SCENARIOS: list[Scenario] = [
     Scenario("get/P16", "GET tpb:s:__rand_int__", pipeline=16, setup=("SET tpb:s:__rand_int__ v",)),
     Scenario("exset-vs-set/P1", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", target=0.5),
     Scenario("exset-vs-set/P16", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", 16, target=0.5),
+    Scenario("exhset-vs-hset/P1", "EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v", target=0.5),
+    Scenario("exhset-vs-hset/P16", "EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v", 16, target=0.5),
+    Scenario("exhget-vs-hget/P1", "EXHGET tpb:exh f:__rand_int__", "HGET tpb:h f:__rand_int__", target=0.5,
+             setup=("EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v")),
+    Scenario("exhget-vs-hget/P16", "EXHGET tpb:exh f:__rand_int__", "HGET tpb:h f:__rand_int__", 16, target=0.5,
+             setup=("EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v")),
 ]
 
 # Pipelined runs are ~4-6x faster, so they get more requests to last about as long as unpipelined
