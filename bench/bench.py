@@ -86,6 +86,14 @@ SCENARIOS: list[Scenario] = [
              setup=("EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v")),
     Scenario("exhget-vs-hget/P16", "EXHGET tpb:exh f:__rand_int__", "HGET tpb:h f:__rand_int__", 16, target=0.5,
              setup=("EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v")),
+    Scenario("bf.add-vs-set/P1", "BF.ADD tpb:bf m:__rand_int__", "SET tpb:s:__rand_int__ v",
+             setup=("BF.INSERT tpb:bf CAPACITY 1000000",), target=0.4),
+    Scenario("bf.add-vs-set/P16", "BF.ADD tpb:bf m:__rand_int__", "SET tpb:s:__rand_int__ v", 16,
+             setup=("BF.INSERT tpb:bf CAPACITY 1000000",), target=0.4),
+    Scenario("bf.exists-vs-get/P1", "BF.EXISTS tpb:bf m:__rand_int__", "GET tpb:s:__rand_int__",
+             setup=("BF.INSERT tpb:bf CAPACITY 1000000", "SET tpb:s:__rand_int__ v"), target=0.4),
+    Scenario("bf.exists-vs-get/P16", "BF.EXISTS tpb:bf m:__rand_int__", "GET tpb:s:__rand_int__", 16,
+             setup=("BF.INSERT tpb:bf CAPACITY 1000000", "SET tpb:s:__rand_int__ v"), target=0.4),
 ]
 
 # Pipelined runs are ~4-6x faster, so they get more requests to last about as long as unpipelined
