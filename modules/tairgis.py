@@ -605,15 +605,19 @@ def gisadd(args: list[bytes]) -> Call:
     return Call("tp_gis_add", [args[1]], [deferred, *pairs])
 
 
-_WKT_WORDS = (b"POINT", b"LINESTRING", b"POLYGON", b"MULTIPOINT", b"MULTILINESTRING", b"MULTIPOLYGON",
-              b"GEOMETRYCOLLECTION")
+# A WKT geometry: its type word, an optional dimension tag, then "(" or EMPTY; a key
+# merely starting with a type word ("points", "polygons:eu") is still a key.
+_WKT_START = re.compile(
+    rb"(?i)(?:POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|GEOMETRYCOLLECTION)"
+    rb"\s*(?:ZM|Z|M)?\s*(?:\(|EMPTY\b)"
+)
 
 
 def _looks_like_geometry(arg: bytes) -> bool:
     """GISWITHIN's second argument is a geometry when it starts like WKT or is a JSON
     object; anything else (e.g. a hash-tagged key such as "{zone}points") is a key."""
     text = arg.split(b"\0", 1)[0].lstrip(b" \t\r\v\n\f")
-    if text.upper().startswith(_WKT_WORDS):
+    if _WKT_START.match(text):
         return True
     if text.startswith(b"{"):
         try:
@@ -622,6 +626,11 @@ def _looks_like_geometry(arg: bytes) -> bool:
             return False
         return True
     return False
+
+
+def _giswithin_keys(args: list[bytes]) -> list[bytes]:
+    """GISWITHIN key geometry → one key; GISWITHIN zones_key points_key → two."""
+    return [args[1]] if _looks_like_geometry(args[2]) else [args[1], args[2]]
 
 
 def giswithin(args: list[bytes]) -> Call:
@@ -661,5 +670,5 @@ COMMANDS = [
     Command("GISADD", -3, gisadd),
     Command("GISCONTAINS", -3, _searcher(CONTAINS), readonly=True),
     Command("GISINTERSECTS", -3, _searcher(INTERSECTS), readonly=True),
-    Command("GISWITHIN", -3, giswithin, readonly=True),
+    Command("GISWITHIN", -3, giswithin, readonly=True, key_finder=_giswithin_keys),
 ]

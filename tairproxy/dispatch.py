@@ -75,6 +75,9 @@ class Command:
     # MULTI a wrong count is an EXEC-time error; a native command we intercept (TYPE)
     # has it checked by the server at queue time, aborting the transaction.
     queue_time_arity: bool = False
+    # Commands whose keys depend on the arguments (numkeys, two forms): COMMAND marks them
+    # movablekeys, so cluster clients ask COMMAND GETKEYS, which answers with this.
+    key_finder: Callable[[list[bytes]], list[bytes]] | None = None
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity >= 0 else argc >= -self.arity
@@ -82,12 +85,16 @@ class Command:
     def info(self) -> list:
         """This command's COMMAND INFO entry, shaped as Valkey shows a module command."""
         flags = ("readonly", "fast") if self.readonly else ("write", "denyoom")
+        if self.key_finder is not None:
+            flags = (*flags, "movablekeys")
         return [
             self.name.lower().encode(), -1, [Status(f.encode()) for f in (*flags, "module")],
             self.first_key, self.last_key, self.key_step, [], [], [], [],
         ]
 
     def keys(self, args: list[bytes]) -> list[bytes]:
+        if self.key_finder is not None:
+            return self.key_finder(args)
         if self.first_key <= 0:
             return []
         last = self.last_key if self.last_key >= 0 else len(args) + self.last_key

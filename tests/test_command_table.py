@@ -49,3 +49,10 @@ def test_type_names(raw):
     assert raw("TYPE", "h") == b"+hash\r\n"
     assert raw("TYPE", "missing") == b"+none\r\n"
     assert raw("TYPE") == b"-ERR wrong number of arguments for 'type' command\r\n"
+
+
+def test_movable_keys_are_found_per_call(raw):
+    info = _value(raw("COMMAND", "INFO", "GISWITHIN"))[0]
+    assert b"movablekeys" in info[2]
+    assert raw("COMMAND", "GETKEYS", "GISWITHIN", "zones", "points") == b"*2\r\n$5\r\nzones\r\n$6\r\npoints\r\n"
+    assert raw("COMMAND", "GETKEYS", "GISWITHIN", "zones", "POINT (1 2)") == b"*1\r\n$5\r\nzones\r\n"

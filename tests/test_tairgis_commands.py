@@ -524,3 +524,10 @@ def test_giswithin_two_keys(raw):
     assert raw("GIS.ADD", "{t}pts", "p2", "POINT(9 9)") == i(1)
     assert raw("GIS.DEL", "{t}zones", "b") == OK
     assert raw("GISWITHIN", "{t}zones", "{t}pts", "WITHOUTWKT") == found(4, "p1", "p4", "line", "p2")
+
+
+def test_giswithin_key_named_like_a_wkt_word_is_a_key(raw):
+    raw("GIS.ADD", "zones", "z", "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))")
+    raw("GIS.ADD", "points", "p", "POINT (5 5)")
+    reply = raw("GISWITHIN", "zones", "points")
+    assert b"$1\r\np\r\n" in reply
