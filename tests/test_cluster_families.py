@@ -7,6 +7,7 @@ from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.cluster import RedisCluster
 
 from tests.cluster_harness import LocalCluster
+from tests.helpers import RawClient
 
 KEYS = 60  # spread over all three shards
 
@@ -56,11 +57,31 @@ def tairhash_sync(t, k: str) -> None:
     assert t.exhdel(k, "f") == 1
 
 
-SYNC = {"tairstring": tairstring_sync, "tairhash": tairhash_sync}
+def tairbloom_sync(t, k: str) -> None:
+    assert t.bf_add(k, "a") == 1
+    assert t.bf_madd(k, ["b", "c"]) == [1, 1]
+    assert t.bf_exists(k, "a") == 1
+    assert t.bf_mexists(k, ["b", "zz"])[0] == 1
+
+
+SQUARE = "POLYGON((0 0,10 0,10 10,0 10,0 0))"
+
+
+def tairgis_sync(t, k: str) -> None:
+    assert t.gis_add(k, {"sq": SQUARE}) == 1
+    assert t.gis_get(k, "sq") == b"POLYGON((0 0,10 0,10 10,0 10,0 0))"
+    found = t.gis_contains(k, "POINT (5 5)")
+    assert found[0] == 1
+
+
+SYNC = {"tairstring": tairstring_sync, "tairhash": tairhash_sync, "tairbloom": tairbloom_sync, "tairgis": tairgis_sync}
 
 RAW = {
     "tairstring": [(("EXSET", "{k}", "v"), b"OK"), (("EXGET", "{k}"), [b"v", 1]), (("TYPE", "{k}"), b"exstrtype")],
     "tairhash": [(("EXHSET", "{k}", "f", "v"), 1), (("EXHGET", "{k}", "f"), b"v"), (("TYPE", "{k}"), b"tairhash-")],
+    "tairbloom": [(("BF.ADD", "{k}", "x"), 1), (("BF.EXISTS", "{k}", "x"), 1), (("TFBFEXISTS", "{k}", "x"), 1)],
+    "tairgis": [(("GIS.ADD", "{k}", "sq", SQUARE), 1), (("GIS.GET", "{k}", "sq"), SQUARE.encode()),
+                (("TYPE", "{k}"), b"exgistype")],
 }
 
 
@@ -111,3 +132,20 @@ def test_tair_cluster_pipeline(cluster, tc):
         pipe.exhset(f"tph:{i}", "f", i)
     assert pipe.execute() == [True, 1] * KEYS
     assert tc.exget("tp:7").value == b"7"
+
+
+def test_multi_key_tair_command_needs_one_slot(cluster, tc):
+    rc = RedisCluster(host="127.0.0.1", port=cluster.proxy_ports[0])
+    try:
+        rc.execute_command("GIS.ADD", "{geo}zones", "sq", SQUARE)
+        rc.execute_command("GIS.ADD", "{geo}points", "p", "POINT (5 5)")
+        got = rc.execute_command("GISWITHIN", "{geo}zones", "{geo}points")
+        assert got[0] == 1 and got[1][0] == b"p"
+        # Keys in different slots: Valkey's own CROSSSLOT, whichever proxy receives it.
+        rc.execute_command("GIS.ADD", "zones-a", "sq", SQUARE)
+        rc.execute_command("GIS.ADD", "points-b", "p", "POINT (5 5)")
+        node = rc.get_node_from_key("zones-a")
+        raw = RawClient(node.port)
+        assert raw("GISWITHIN", "zones-a", "points-b").startswith(b"-CROSSSLOT")
+    finally:
+        rc.close()
