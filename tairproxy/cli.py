@@ -93,6 +93,8 @@ def _run_workers(args: argparse.Namespace, upstream: str, embedded: EmbeddedValk
     for i in range(args.workers):
         pid = os.fork()
         if pid == 0:
+            # Until the worker's loop installs its own handler, SIGTERM must still end it cleanly.
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
             code = 1
             try:
                 code = asyncio.run(_serve(args, upstream, embedded, reuse_port=True, announce=i == 0))

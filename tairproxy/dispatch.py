@@ -8,10 +8,13 @@ and to extract keys; handlers turn validated arguments into one FCALL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tairproxy.resp import Error, Status, encode_command
+
+log = logging.getLogger(__name__)
 
 
 class CommandError(Exception):
@@ -137,3 +140,7 @@ def build_call(cmd: Command, args: list[bytes]) -> Call | Reply | Error:
         return cmd.handler(args)
     except CommandError as exc:
         return Error(exc.message.encode())
+    except Exception:
+        # A handler bug must cost one error reply, not the client's connection.
+        log.exception("handler of %s failed", cmd.name)
+        return Error(b"ERR tairproxy internal error in %s (see the proxy log)" % cmd.name.encode())

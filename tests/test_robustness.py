@@ -188,3 +188,20 @@ def test_library_flushed_before_a_transaction(own_valkey, own_proxy):
     assert c("MULTI") == b"+OK\r\n"
     assert c("EXSET", "k", "v") == b"+QUEUED\r\n"
     assert c("EXEC") == b"*1\r\n+OK\r\n"
+
+
+def test_a_failing_handler_answers_an_error_and_keeps_the_connection(valkey_url, direct):
+    from modules import all_commands
+    from tairproxy.dispatch import Command, CommandTable
+
+    def broken(args):
+        raise RuntimeError("bug")
+
+    table = CommandTable([*all_commands(), Command("TESTBROKEN", -1, broken)])
+    p = ProxyThread(valkey_url, table=table).start()
+    try:
+        c = RawClient(p.port)
+        assert c("TESTBROKEN") == b"-ERR tairproxy internal error in TESTBROKEN (see the proxy log)\r\n"
+        assert c("PING") == b"+PONG\r\n"
+    finally:
+        p.stop()

@@ -1,0 +1,50 @@
+"""Byte-exact RESP2 replies of the TairZset module (texts from src/tairzset.c and the server)."""
+
+from __future__ import annotations
+
+OK = b"+OK\r\n"
+NIL = b"$-1\r\n"
+EMPTY = b"*0\r\n"
+QUEUED = b"+QUEUED\r\n"
+SYNTAX = b"-ERR syntax error\r\n"
+WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+NOT_VALID = b"-ERR score is not a valid format\r\n"
+NOT_VALID_NO_ERR = b"-score is not a valid format\r\n"  # EXZREMRANGEBYSCORE's own text
+NX_XX = b"-ERR XX and NX options at the same time are not compatible\r\n"
+INCR_PAIR = b"-ERR INCR option supports a single increment-element pair\r\n"
+NAN = b"-ERR resulting score is not a number (NaN)\r\n"
+MIN_MAX_FLOAT = b"-ERR min or max is not a float\r\n"
+LEX_RANGE = b"-ERR min or max not valid string range item\r\n"
+OUT_OF_RANGE = b"-ERR value is out of range\r\n"
+NOT_INT = b"-ERR value is not an integer or out of range\r\n"
+INVALID_CURSOR = b"-ERR invalid cursor\r\n"
+AT_LEAST_ONE = b"-ERR at least 1 input key is needed\r\n"
+WEIGHT = b"-ERR weight value is not a float\r\n"
+LIMIT_NEGATIVE = b"-ERR LIMIT can't be negative\r\n"
+TIMEOUT_NOT_FLOAT = b"-ERR timeout is not a float or out of range\r\n"
+TIMEOUT_NEGATIVE = b"-ERR timeout is negative\r\n"
+TIMEOUT_RANGE = b"-ERR timeout is out of range\r\n"
+
+
+def arity(name: str) -> bytes:
+    """Valkey's VM_WrongArity text: the lowercase registered command name."""
+    return b"-ERR wrong number of arguments for '%s' command\r\n" % name.lower().encode()
+
+
+def i(n: int) -> bytes:
+    return b":%d\r\n" % n
+
+
+def bulk(s: str | bytes) -> bytes:
+    if isinstance(s, str):
+        s = s.encode()
+    return b"$%d\r\n%s\r\n" % (len(s), s)
+
+
+def arr(*items: bytes) -> bytes:
+    return b"*%d\r\n" % len(items) + b"".join(items)
+
+
+def bulks(*items: str | bytes) -> bytes:
+    """An array of bulk strings."""
+    return arr(*(bulk(x) for x in items))
