@@ -102,6 +102,14 @@ SCENARIOS: list[Scenario] = [
              setup=("BF.INSERT tpb:bf CAPACITY 1000000", "SET tpb:s:__rand_int__ v"), target=0.4),
     Scenario("bf.exists-vs-get/P16", "BF.EXISTS tpb:bf m:__rand_int__", "GET tpb:s:__rand_int__", 16,
              setup=("BF.INSERT tpb:bf CAPACITY 1000000", "SET tpb:s:__rand_int__ v"), target=0.4),
+    Scenario("exzadd-vs-zadd/P1", "EXZADD tpb:exz __rand_int__ m:__rand_int__",
+             "ZADD tpb:z __rand_int__ m:__rand_int__", target=0.5),
+    Scenario("exzadd-vs-zadd/P16", "EXZADD tpb:exz __rand_int__ m:__rand_int__",
+             "ZADD tpb:z __rand_int__ m:__rand_int__", 16, target=0.5),
+    # Run with --keyspace 1000000 for the 1 000 000-member comparison of the issue.
+    Scenario("exzrank-vs-zrank/P16", "EXZRANK tpb:exzr m:__rand_int__", "ZRANK tpb:zr m:__rand_int__", 16,
+             setup=("EXZADD tpb:exzr __rand_int__ m:__rand_int__", "ZADD tpb:zr __rand_int__ m:__rand_int__"),
+             target=0.5),
     # 10 000 polygons; every query point lies in exactly one (zone5050). The goal is absolute.
     Scenario("gis.contains-10k/P1", "GIS.CONTAINS tpb:gis 'POINT (1.__rand_int__ 0.7__rand_int__)'",
              "HGET tpb:gis zone5050", setup=gis_setup("tpb:gis"), min_ops=10_000),

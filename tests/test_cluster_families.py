@@ -74,7 +74,20 @@ def tairgis_sync(t, k: str) -> None:
     assert found[0] == 1
 
 
-SYNC = {"tairstring": tairstring_sync, "tairhash": tairhash_sync, "tairbloom": tairbloom_sync, "tairgis": tairgis_sync}
+def tairzset_sync(t, k: str) -> None:
+    assert t.exzadd(k, {"a": "1#2", "b": "1#3"}) == 2
+    assert t.exzrank(k, "b") == 1
+    assert t.exzscore(k, "a") == "1#2"  # the tair client decodes scores
+    assert t.exzcard(k) == 2
+
+
+SYNC = {
+    "tairstring": tairstring_sync,
+    "tairhash": tairhash_sync,
+    "tairbloom": tairbloom_sync,
+    "tairgis": tairgis_sync,
+    "tairzset": tairzset_sync,
+}
 
 RAW = {
     "tairstring": [(("EXSET", "{k}", "v"), b"OK"), (("EXGET", "{k}"), [b"v", 1]), (("TYPE", "{k}"), b"exstrtype")],
@@ -82,6 +95,8 @@ RAW = {
     "tairbloom": [(("BF.ADD", "{k}", "x"), 1), (("BF.EXISTS", "{k}", "x"), 1), (("TFBFEXISTS", "{k}", "x"), 1)],
     "tairgis": [(("GIS.ADD", "{k}", "sq", SQUARE), 1), (("GIS.GET", "{k}", "sq"), SQUARE.encode()),
                 (("TYPE", "{k}"), b"exgistype")],
+    "tairzset": [(("EXZADD", "{k}", "1#2", "m"), 1), (("EXZSCORE", "{k}", "m"), b"1#2"),
+                 (("TYPE", "{k}"), b"tairzset_")],
 }
 
 
@@ -147,5 +162,17 @@ def test_multi_key_tair_command_needs_one_slot(cluster, tc):
         node = rc.get_node_from_key("zones-a")
         raw = RawClient(node.port)
         assert raw("GISWITHIN", "zones-a", "points-b").startswith(b"-CROSSSLOT")
+    finally:
+        rc.close()
+
+
+def test_numkeys_tair_commands_route_by_their_keys(cluster, tc):
+    rc = RedisCluster(host="127.0.0.1", port=cluster.proxy_ports[0])
+    try:
+        rc.execute_command("EXZADD", "{z}a", "1", "x", "2", "y")
+        rc.execute_command("EXZADD", "{z}b", "3", "y")
+        assert rc.execute_command("EXZUNIONSTORE", "{z}dst", 2, "{z}a", "{z}b") == 2
+        assert rc.execute_command("EXZINTERCARD", 2, "{z}a", "{z}b") == 1
+        assert [m.member for m in tc.exzrange("{z}dst", 0, -1)] == [b"x", b"y"]
     finally:
         rc.close()
