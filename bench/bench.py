@@ -361,6 +361,12 @@ def redis_benchmark(addr: UpstreamAddress, command: str, *, clients: int, reques
 def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args: argparse.Namespace) -> Result:
     requests = args.requests * (PIPELINE_REQUEST_FACTOR if s.pipeline > 1 else 1)
     r = Result(s.name, s.proxy, s.direct_command, s.pipeline, s.target, s.min_ops)
+    # Setup first: a probe would otherwise create the key with default parameters (BF.ADD makes
+    # a 100-item filter that the setup's BF.INSERT CAPACITY could then no longer size).
+    error = run_setup(proxy.address, s.setup, args.keyspace)
+    if error:
+        r.proxy.error = error
+        return r
     error = probe(proxy.address, s.proxy)
     if error:
         r.proxy.error = error
@@ -368,10 +374,6 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
     error = probe(direct, s.direct_command)
     if error:
         r.direct.error = error
-        return r
-    error = run_setup(proxy.address, s.setup, args.keyspace)
-    if error:
-        r.proxy.error = error
         return r
     load = dict(clients=args.clients, pipeline=s.pipeline, keyspace=args.keyspace)
     # A short warm-up per side: first writes allocate keys that later writes merely overwrite, and

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import redis
@@ -115,3 +116,29 @@ def test_cluster_compose_has_six_nodes_a_proxy_beside_each_and_an_init_job():
         assert mapping[f"valkey-{i}:6379"] == f"127.0.0.1:{env['TAIRPROXY_PORT']}"
         assert services[name]["ports"] == [f"{env['TAIRPROXY_PORT']}:{env['TAIRPROXY_PORT']}"]
         assert services[name]["depends_on"]["cluster-init"]["condition"] == "service_completed_successfully"
+
+
+def test_embedded_valkey_stops_when_the_proxy_is_killed(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tairproxy", "--data-dir", str(tmp_path / "data"), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        proc.stdout.readline()
+        line = proc.stdout.readline()
+        valkey_port = int(line.split("redis://127.0.0.1:")[1].split(",")[0])
+        assert redis.Redis(port=valkey_port).ping()
+        proc.kill()  # no chance to clean up
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=valkey_port, socket_connect_timeout=0.5).ping()
+            except redis.ConnectionError:
+                break
+            assert time.monotonic() < deadline, "embedded valkey-server outlived the proxy"
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
