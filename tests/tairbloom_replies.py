@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-OK = b"+OK\r\n"
-NIL = b"$-1\r\n"
-QUEUED = b"+QUEUED\r\n"
-WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+from tests.replies import NIL, OK, QUEUED, WRONGTYPE, arr, bulk, i, status  # noqa: F401 (re-exported for the tests)
+
 ERROR = b"-ERROR\r\n"
 NONSCALING_FULL = b"-ERR non scaling filter is full\r\n"
 NOT_FOUND = b"-ERR not found\r\n"
@@ -33,24 +31,6 @@ TYPE_NAME = b"+MBbloom--\r\n"
 def arity(name: str) -> bytes:
     """valkey-bloom registers its commands upper-case, and Valkey names them as registered."""
     return b"-ERR wrong number of arguments for '%s' command\r\n" % name.encode()
-
-
-def i(n: int) -> bytes:
-    return b":%d\r\n" % n
-
-
-def bulk(s: str | bytes) -> bytes:
-    if isinstance(s, str):
-        s = s.encode()
-    return b"$%d\r\n%s\r\n" % (len(s), s)
-
-
-def status(s: str) -> bytes:
-    return b"+%s\r\n" % s.encode()
-
-
-def arr(*items: bytes) -> bytes:
-    return b"*%d\r\n" % len(items) + b"".join(items)
 
 
 def ints(*values: int) -> bytes:

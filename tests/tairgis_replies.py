@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-OK = b"+OK\r\n"
-NIL = b"$-1\r\n"
-EMPTY = b"*0\r\n"
-WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+from tests.replies import EMPTY, NIL, OK, WRONGTYPE, arity, arr, bulk, i  # noqa: F401 (re-exported for the tests)
+
 INVALID = b"-ERR invalid geometry\r\n"
 
 
 def err(text: str) -> bytes:
     return b"-" + text.encode() + b"\r\n"
-
-
-def arity(name: str) -> bytes:
-    return b"-ERR wrong number of arguments for '%s' command\r\n" % name.lower().encode()
-
-
-def i(n: int) -> bytes:
-    return b":%d\r\n" % n
-
-
-def bulk(s: str | bytes) -> bytes:
-    if isinstance(s, str):
-        s = s.encode()
-    return b"$%d\r\n%s\r\n" % (len(s), s)
-
-
-def arr(*items: bytes) -> bytes:
-    return b"*%d\r\n" % len(items) + b"".join(items)
 
 
 def strings(*items: str | bytes) -> bytes:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-OK = b"+OK\r\n"
-NIL = b"$-1\r\n"
-EMPTY = b"*0\r\n"
-SYNTAX = b"-ERR syntax error\r\n"
+from tests.replies import EMPTY, NIL, OK, SYNTAX, WRONGTYPE, arity, arr, bulk, bulks, i  # noqa: F401 (re-exported for the tests)
+
 STALE = b"-ERR update version is stale\r\n"
 NOT_INT = b"-ERR value is not an integer\r\n"
 NOT_FLOAT = b"-ERR value is not an float\r\n"  # Tair's typo, kept
@@ -13,32 +11,9 @@ OVERFLOW = b"-ERR increment or decrement would overflow\r\n"
 INT_MIN_MAX = b"-ERR min or max is specified, but value is not an integer\r\n"
 FLOAT_MIN_MAX = b"-ERR min or max is specified, but value is not a float\r\n"
 MIN_MAX = b"-ERR min value is bigger than max value\r\n"
-WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)
-
-
-def arity(name: str) -> bytes:
-    return b"-ERR wrong number of arguments for '%s' command\r\n" % name.lower().encode()
-
-
-def i(n: int) -> bytes:
-    return b":%d\r\n" % n
-
-
-def bulk(s: str | bytes) -> bytes:
-    if isinstance(s, str):
-        s = s.encode()
-    return b"$%d\r\n%s\r\n" % (len(s), s)
-
-
-def arr(*items: bytes) -> bytes:
-    return b"*%d\r\n" % len(items) + b"".join(items)
-
-
-def bulks(*items: str | bytes) -> bytes:
-    return arr(*(bulk(x) for x in items))
 
 
 def withver(value: str | bytes, version: int) -> bytes:

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-OK = b"+OK\r\n"
-NIL = b"$-1\r\n"
-SYNTAX = b"-ERR syntax error\r\n"
+from tests.replies import NIL, OK, SYNTAX, WRONGTYPE, arity, arr, bulk, i  # noqa: F401 (re-exported for the tests)
+
 STALE = b"-ERR update version is stale\r\n"
 NOT_INT = b"-ERR value is not an integer\r\n"
 NOT_FLOAT = b"-ERR value is not a float\r\n"
 OVERFLOW = b"-ERR increment or decrement would overflow\r\n"
 MIN_MAX = b"-ERR min or max is specified, but not valid\r\n"
 VER_INT = b"-ERR version should be integer\r\n"
-WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 CAS_FAILED = b"+CAS_FAILED\r\n"
 EMPTY_STATUS = b"+\r\n"
 
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)
 UINT32_MAX = (1 << 32) - 1
-
-
-def arity(name: str) -> bytes:
-    """Valkey's VM_WrongArity text: the lowercase registered command name."""
-    return b"-ERR wrong number of arguments for '%s' command\r\n" % name.lower().encode()
-
-
-def i(n: int) -> bytes:
-    return b":%d\r\n" % n
-
-
-def bulk(s: str | bytes) -> bytes:
-    if isinstance(s, str):
-        s = s.encode()
-    return b"$%d\r\n%s\r\n" % (len(s), s)
-
-
-def arr(*items: bytes) -> bytes:
-    return b"*%d\r\n" % len(items) + b"".join(items)
 
 
 def exget(value: str | bytes, version: int, flags: int | None = None) -> bytes:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-OK = b"+OK\r\n"
-NIL = b"$-1\r\n"
-EMPTY = b"*0\r\n"
-QUEUED = b"+QUEUED\r\n"
-SYNTAX = b"-ERR syntax error\r\n"
-WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+from tests.replies import EMPTY, NIL, OK, QUEUED, SYNTAX, WRONGTYPE, arity, arr, bulk, bulks, i  # noqa: F401 (re-exported for the tests)
+
 NOT_VALID = b"-ERR score is not a valid format\r\n"
 NOT_VALID_NO_ERR = b"-score is not a valid format\r\n"  # EXZREMRANGEBYSCORE's own text
 NX_XX = b"-ERR XX and NX options at the same time are not compatible\r\n"
@@ -26,25 +22,3 @@ TIMEOUT_NEGATIVE = b"-ERR timeout is negative\r\n"
 TIMEOUT_RANGE = b"-ERR timeout is out of range\r\n"
 
 
-def arity(name: str) -> bytes:
-    """Valkey's VM_WrongArity text: the lowercase registered command name."""
-    return b"-ERR wrong number of arguments for '%s' command\r\n" % name.lower().encode()
-
-
-def i(n: int) -> bytes:
-    return b":%d\r\n" % n
-
-
-def bulk(s: str | bytes) -> bytes:
-    if isinstance(s, str):
-        s = s.encode()
-    return b"$%d\r\n%s\r\n" % (len(s), s)
-
-
-def arr(*items: bytes) -> bytes:
-    return b"*%d\r\n" % len(items) + b"".join(items)
-
-
-def bulks(*items: str | bytes) -> bytes:
-    """An array of bulk strings."""
-    return arr(*(bulk(x) for x in items))
