@@ -131,7 +131,8 @@ class ClientSession(asyncio.Protocol):
         # uskip complete replies already counted, so the exact scanner can take over.
         # In cluster mode every reply is scanned: redirections name nodes and must be rewritten.
         self.cluster = ctx.cluster
-        self.ureader: hiredis.Reader | None = hiredis.Reader() if ctx.cluster is None else None
+        self.ureader: hiredis.Reader | None = None
+        self.ufast = False  # hiredis is counting and holds part of a reply (kept in ubuf too)
         self.ubuf = bytearray()
         self.ufwd = 0
         self.uskip = 0
@@ -394,11 +395,30 @@ class ClientSession(asyncio.Protocol):
         if self.raw and not awaiting:
             self.transport.write(data)
             return
-        reader = self.ureader
-        if reader is not None:
-            if len(awaiting) == 1 and awaiting[0].handler is None and self.pending[0] is awaiting[0]:
-                self._count_passthrough(reader, awaiting[0], data)
+        if len(awaiting) == 1 and (self.ufast or not self.ubuf):
+            # At a reply boundary (or mid-reply in count mode) with one entry awaited.
+            e = awaiting[0]
+            if e.handler is None:
+                if self.fast_replies and self.pending[0] is e:
+                    reader = self.ureader
+                    if reader is None:
+                        reader = self.ureader = hiredis.Reader()
+                    self._count_passthrough(reader, e, data)
+                    return
+            elif data[0] != PUSH and _one_reply(data):
+                # The common unpipelined Tair command: exactly its reply arrived.
+                awaiting.popleft()
+                self.inflight -= 1
+                result = e.handler(self, e, data)
+                if result is not None:
+                    self._emit(e, result)
+                    self._complete(e)
+                if "inflight" in self._paused_by and self.inflight < MAX_INFLIGHT // 2:
+                    self.resume_client_reading("inflight")
                 return
+        if self.ufast:
+            # Leaving count mode mid-reply: the exact scanner resumes from ubuf's boundary.
+            self.ufast = False
             self.ureader = None
         buf = self.ubuf
         buf += data
@@ -474,11 +494,13 @@ class ClientSession(asyncio.Protocol):
         del buf[:pos]
         self.ufwd = max(0, fwd - pos)
         self.uskip = skip
-        if not buf and len(awaiting) <= 1 and not self.resp3 and not self.raw and self.cluster is None:
-            # At a reply boundary again: hiredis may take over counting.
-            self.ureader = hiredis.Reader()
         if self.inflight < MAX_INFLIGHT // 2 and "inflight" in self._paused_by:
             self.resume_client_reading("inflight")
+
+    @property
+    def fast_replies(self) -> bool:
+        """Whether replies may be counted without being scanned (none needs rewriting or tracking)."""
+        return not self.resp3 and not self.raw and self.cluster is None
 
     def _count_passthrough(self, reader: hiredis.Reader, e: Entry, data: bytes) -> None:
         """Every byte belongs to the one awaited run of pass-through replies: forward, then count."""
@@ -495,7 +517,8 @@ class ClientSession(asyncio.Protocol):
             return
         e.expected -= n
         self.inflight -= n
-        if reader.has_data():
+        self.ufast = reader.has_data()
+        if self.ufast:
             self.ubuf += data
             self.ufwd = len(self.ubuf)
             self.uskip += n
@@ -641,6 +664,13 @@ class ClientSession(asyncio.Protocol):
         self._paused_by.discard(why)
         if not self._paused_by and self.transport is not None and not self.closing:
             self.transport.resume_reading()
+
+
+def _one_reply(data: bytes) -> bool:
+    try:
+        return scan_reply(data, 0) == len(data)
+    except ProtocolError:
+        return False  # the exact path reports it
 
 
 class _NotPlain(Exception):

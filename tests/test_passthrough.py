@@ -196,3 +196,21 @@ def test_large_replies_interleaved_with_lua_backed_commands(r, direct):
         assert got[1] == b"string" and got[4] == b"list" and got[6] == b"string"
         assert got[2] == [b"item%d" % i for i in range(2000)]
         assert got[5] is True
+
+
+def test_command_sent_while_a_large_reply_is_half_forwarded(proxy, direct):
+    """Counting mode is left mid-reply when a translated command queues behind the big reply."""
+    big = b"q" * (20 * 1024 * 1024)
+    direct.set("huge", big)
+    direct.set("small", "s")
+    c = RawClient(proxy.port)
+    c.send("GET", "huge")
+    time.sleep(0.3)  # the proxy forwards part of the reply, then flow control pauses it
+    c.send("TYPE", "huge")
+    c.send("EXSET", "ts", "v")
+    c.send("GET", "small")
+    assert c.read() == b"$%d\r\n" % len(big) + big + b"\r\n"
+    assert c.read() == b"+string\r\n"
+    assert c.read() == b"+OK\r\n"
+    assert c.read() == b"$1\r\ns\r\n"
+    c.close()
