@@ -37,7 +37,7 @@ from typing import Any
 
 import hiredis
 
-from tairproxy.embedded import EmbeddedValkey, free_port
+from tairproxy.embedded import EmbeddedValkey, free_port, stop_process
 from tairproxy.upstream import UpstreamAddress
 
 DEFAULT_TARGET = 0.6
@@ -242,14 +242,7 @@ class ProxyProcess:
 
     def stop(self, timeout: float = 10.0) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout)
 
 
 @contextmanager
