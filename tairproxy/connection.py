@@ -407,14 +407,8 @@ class ClientSession(asyncio.Protocol):
                     return
             elif data[0] != PUSH and _one_reply(data):
                 # The common unpipelined Tair command: exactly its reply arrived.
-                awaiting.popleft()
-                self.inflight -= 1
-                result = e.handler(self, e, data)
-                if result is not None:
-                    self._emit(e, result)
-                    self._complete(e)
-                if "inflight" in self._paused_by and self.inflight < MAX_INFLIGHT // 2:
-                    self.resume_client_reading("inflight")
+                self._handle_reply(e, data)
+                self._resume_if_drained()
                 return
         if self.ufast:
             # Leaving count mode mid-reply: the exact scanner resumes from ubuf's boundary.
@@ -465,12 +459,7 @@ class ClientSession(asyncio.Protocol):
                         continue
                     reply = bytes(buf[pos:end])
                     pos = end
-                    awaiting.popleft()
-                    self.inflight -= 1
-                    result = e.handler(self, e, reply)
-                    if result is not None:
-                        self._emit(e, result)
-                        self._complete(e)
+                    self._handle_reply(e, reply)
             if self.raw and not awaiting:
                 if pos < len(buf):
                     self._write(bytes(buf[pos:]))
@@ -494,7 +483,19 @@ class ClientSession(asyncio.Protocol):
         del buf[:pos]
         self.ufwd = max(0, fwd - pos)
         self.uskip = skip
-        if self.inflight < MAX_INFLIGHT // 2 and "inflight" in self._paused_by:
+        self._resume_if_drained()
+
+    def _handle_reply(self, e: Entry, reply: bytes) -> None:
+        """The awaited head entry with a handler gets its complete reply."""
+        self.awaiting.popleft()
+        self.inflight -= 1
+        result = e.handler(self, e, reply)
+        if result is not None:
+            self._emit(e, result)
+            self._complete(e)
+
+    def _resume_if_drained(self) -> None:
+        if "inflight" in self._paused_by and self.inflight < MAX_INFLIGHT // 2:
             self.resume_client_reading("inflight")
 
     @property
@@ -532,8 +533,7 @@ class ClientSession(asyncio.Protocol):
                 e.done = True
                 if self.pending:
                     self._flush()
-        if self.inflight < MAX_INFLIGHT // 2 and "inflight" in self._paused_by:
-            self.resume_client_reading("inflight")
+        self._resume_if_drained()
 
     def _write(self, data: bytes) -> None:
         if self._batch is not None:
