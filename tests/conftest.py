@@ -87,3 +87,14 @@ def tair_client(proxy, direct):
     client = Tair(port=proxy.port)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def local_cluster(tmp_path_factory):
+    """One 3-primary / 3-replica Valkey Cluster with a proxy beside each node, shared by the
+    cluster tests that leave its topology alone (each flushes what it needs)."""
+    from tests.cluster_harness import LocalCluster
+
+    c = LocalCluster(tmp_path_factory.mktemp("cluster")).start()
+    yield c
+    c.stop()

@@ -6,15 +6,12 @@ import pytest
 from redis.cluster import RedisCluster
 
 from tairproxy.resp import parse_reply
-from tests.cluster_harness import LocalCluster
 from tests.helpers import RawClient
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    c = LocalCluster(tmp_path_factory.mktemp("cluster")).start()
-    yield c
-    c.stop()
+@pytest.fixture
+def cluster(local_cluster):
+    return local_cluster
 
 
 @pytest.fixture

@@ -12,11 +12,9 @@ from tests.helpers import RawClient
 KEYS = 60  # spread over all three shards
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    c = LocalCluster(tmp_path_factory.mktemp("cluster-families")).start()
-    yield c
-    c.stop()
+@pytest.fixture
+def cluster(local_cluster):
+    return local_cluster
 
 
 @pytest.fixture
