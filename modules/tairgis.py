@@ -318,12 +318,10 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
             lat = string2d(args[i + 2])
             if lat is None:
                 return Error(NEED_LATITUDE.encode())
-            meters = string2d(args[i + 3])
-            if meters is None:
-                return Error(NEED_METERS.encode())
-            unit = _UNITS.get(_word(args[i + 4]))
-            if unit is None:
-                return Error(BAD_UNIT.encode())
+            distance = _distance(args[i + 3], args[i + 4])
+            if isinstance(distance, Error):
+                return distance
+            meters, unit = distance
             ctx.center, ctx.to_meters = (lon, lat), unit
             if lon < -180 or lon > 180 or lat < -90 or lat > 90:
                 return Error(BAD_LONLAT.encode())
@@ -345,12 +343,10 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
                 return Error(MEMBER_NOT_FOUND.encode())
             if index.kinds[pos] != POINT:
                 return Error(MEMBER_NOT_POINT.encode())
-            meters = string2d(args[i + 2])
-            if meters is None:
-                return Error(NEED_METERS.encode())
-            unit = _UNITS.get(_word(args[i + 3]))
-            if unit is None:
-                return Error(BAD_UNIT.encode())
+            distance = _distance(args[i + 2], args[i + 3])
+            if isinstance(distance, Error):
+                return distance
+            meters, unit = distance
             ctx.to_meters = unit
             ctx.center = (index.cx[pos], index.cy[pos])
             _set_radius(ctx, meters * unit)
@@ -389,6 +385,17 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
             return Error(problem.encode())
         ctx.shape, ctx.radius = shape, False
     return ctx
+
+
+def _distance(value: bytes, unit_word: bytes) -> tuple[float, float] | Error:
+    """RADIUS/MEMBER's ``dist unit`` pair: (distance, meters per unit) or Tair's error for it."""
+    meters = string2d(value)
+    if meters is None:
+        return Error(NEED_METERS.encode())
+    unit = _UNITS.get(_word(unit_word))
+    if unit is None:
+        return Error(BAD_UNIT.encode())
+    return meters, unit
 
 
 def _set_radius(ctx: _Search, meters: float) -> None:
