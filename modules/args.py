@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modules import errors
+from tairproxy.modules import errors
+
 from tairproxy.dispatch import CommandError
 
 INT64_MIN = -(1 << 63)

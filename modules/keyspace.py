@@ -20,7 +20,7 @@ def type_(args: list[bytes]) -> Call:
 
 
 def _tair_commands() -> dict[bytes, Command]:
-    from modules import all_commands  # the package imports this module while discovering families
+    from tairproxy.modules import all_commands  # the package imports this module while discovering families
 
     return {cmd.name.lower().encode(): cmd for cmd in all_commands() if cmd.name not in _NATIVE}
 

@@ -28,9 +28,8 @@ from functools import cmp_to_key
 
 import numpy as np
 import shapely
-
-from modules.args import parse_int64
-from modules.tairgis_geometry import (
+from tairproxy.modules.args import parse_int64
+from tairproxy.modules.tairgis_geometry import (
     INVALID,
     POINT,
     STRTOD,
@@ -44,6 +43,7 @@ from modules.tairgis_geometry import (
     radius_bounds,
     strtod_value,
 )
+
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.resp import Error
 

@@ -8,8 +8,8 @@ passed to Lua as the first argument ("deferred") so WRONGTYPE still wins.
 
 from __future__ import annotations
 
-from modules import errors
-from modules.args import (
+from tairproxy.modules import errors
+from tairproxy.modules.args import (
     INT64_MAX,
     ExOptions,
     expire_args,
@@ -18,6 +18,7 @@ from modules.args import (
     text,
     version_args,
 )
+
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 
 LUA_FILE = "tairstring.lua"

@@ -18,8 +18,9 @@ import math
 import re
 import struct
 
-from modules import errors
-from modules.args import INT64_MAX, parse_int64
+from tairproxy.modules import errors
+from tairproxy.modules.args import INT64_MAX, parse_int64
+
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 
 LUA_FILE = "tairzset.lua"

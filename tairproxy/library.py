@@ -27,13 +27,13 @@ SHARED_LUA = ("common.lua", "longdouble.lua")
 
 
 def _read_lua(name: str) -> str:
-    return resources.files("modules").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("tairproxy.modules").joinpath(name).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
 def library_source() -> tuple[str, str]:
     """(source, version) of the whole library."""
-    from modules import FAMILIES
+    from tairproxy.modules import FAMILIES
 
     parts = [_read_lua(name) for name in SHARED_LUA]
     for family in FAMILIES:

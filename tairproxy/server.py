@@ -22,7 +22,7 @@ class UpstreamUnsuitable(RuntimeError):
 
 
 def command_table() -> CommandTable:
-    from modules import all_commands
+    from tairproxy.modules import all_commands
 
     return CommandTable(all_commands())
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 import redis
+from tairproxy.modules import all_commands
 
-from modules import all_commands
 from tairproxy.dispatch import Call, Command, CommandTable
 from tests.helpers import ProxyThread, RawClient
 

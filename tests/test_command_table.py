@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from modules import all_commands
+from tairproxy.modules import all_commands
+
 from tairproxy.resp import parse_reply
 from tests.helpers import RawClient
 

@@ -101,7 +101,7 @@ end}
 
 
 def _library() -> str:
-    source = resources.files("modules").joinpath("longdouble.lua").read_text(encoding="utf-8")
+    source = resources.files("tairproxy.modules").joinpath("longdouble.lua").read_text(encoding="utf-8")
     return "#!lua name=ldtest\n" + source + "\n" + WRAPPERS
 
 

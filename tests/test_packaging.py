@@ -142,3 +142,18 @@ def test_embedded_valkey_stops_when_the_proxy_is_killed(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_wheel_installs_the_families_as_tairproxy_modules(tmp_path):
+    """A top-level package named `modules` would collide with anyone else's in site-packages."""
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = tmp_path.glob("tairproxy-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {n.split("/")[0] for n in names} == {"tairproxy", wheel.name.split("-py")[0] + ".dist-info"}
+    assert "tairproxy/modules/tairstring.lua" in names
+    assert "tairproxy/modules/tairstring.py" in names

@@ -9,9 +9,8 @@ import random
 import struct
 
 import pytest
-
-from modules.tairgis import string2d
-from modules.tairgis_geometry import (
+from tairproxy.modules.tairgis import string2d
+from tairproxy.modules.tairgis_geometry import (
     InvalidGeometry,
     circle_polygon,
     destination,

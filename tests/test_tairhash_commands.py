@@ -773,7 +773,7 @@ def test_big_versions_through_every_reader(raw):
 
 
 def test_command_table():
-    from modules.tairhash import COMMANDS
+    from tairproxy.modules.tairhash import COMMANDS
 
     reads = {c.name for c in COMMANDS if c.readonly}
     assert reads == {
