@@ -51,6 +51,7 @@ RAISE_FUNCTION = "tp_raise"
 # Blocking Tair commands poll their function with backoff (seconds) while it answers nil.
 POLL_FIRST = 0.002
 POLL_MAX = 0.1
+INTERNAL_ERROR = error_reply("ERR tairproxy internal error while handling the reply (see the proxy log)")
 NIL_REPLIES = frozenset({b"$-1\r\n", b"_\r\n", b"*-1\r\n"})
 
 # Native commands after which replies stop matching commands one-to-one:
@@ -489,7 +490,12 @@ class ClientSession(asyncio.Protocol):
         """The awaited head entry with a handler gets its complete reply."""
         self.awaiting.popleft()
         self.inflight -= 1
-        result = e.handler(self, e, reply)
+        try:
+            result = e.handler(self, e, reply)
+        except Exception:
+            # A failure while handling one reply costs that reply, never the connection.
+            log.exception("handling a reply failed")
+            result = INTERNAL_ERROR
         if result is not None:
             self._emit(e, result)
             self._complete(e)
@@ -745,9 +751,15 @@ def _exec_reply(transforms: dict[int, Callable]) -> Callable:
         if not transforms and BIG_INT_MARKER not in reply:
             return reply
         values = _exact_integers(parse_reply(reply)[0])
+        if values is None:  # a WATCHed key changed: the transaction did not run
+            return reply
         for i, transform in transforms.items():
             if i < len(values) and not isinstance(values[i], Error):
-                values[i] = transform(values[i])
+                try:
+                    values[i] = transform(values[i])
+                except Exception:
+                    log.exception("reshaping reply %d of EXEC failed", i)
+                    values[i] = Error(INTERNAL_ERROR[1:-2])
         return encode_reply(values, session.resp3)
 
     return handler
