@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tairproxy.modules import errors
-
 from tairproxy.dispatch import CommandError
+from tairproxy.modules import errors
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1

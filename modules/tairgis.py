@@ -28,6 +28,8 @@ from functools import cmp_to_key
 
 import numpy as np
 import shapely
+
+from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules.args import parse_int64
 from tairproxy.modules.tairgis_geometry import (
     INVALID,
@@ -43,8 +45,6 @@ from tairproxy.modules.tairgis_geometry import (
     radius_bounds,
     strtod_value,
 )
-
-from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.resp import Error
 
 LUA_FILE = "tairgis.lua"

@@ -9,10 +9,9 @@ argument ("deferred") so WRONGTYPE still wins. Storage: see tairhash.lua.
 
 from __future__ import annotations
 
+from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
 from tairproxy.modules.args import INT64_MAX, parse_int64, text
-
-from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 
 LUA_FILE = "tairhash.lua"
 

@@ -8,6 +8,7 @@ passed to Lua as the first argument ("deferred") so WRONGTYPE still wins.
 
 from __future__ import annotations
 
+from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
 from tairproxy.modules.args import (
     INT64_MAX,
@@ -18,8 +19,6 @@ from tairproxy.modules.args import (
     text,
     version_args,
 )
-
-from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 
 LUA_FILE = "tairstring.lua"
 

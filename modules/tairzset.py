@@ -18,10 +18,9 @@ import math
 import re
 import struct
 
+from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
 from tairproxy.modules.args import INT64_MAX, parse_int64
-
-from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 
 LUA_FILE = "tairzset.lua"
 

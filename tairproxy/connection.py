@@ -143,6 +143,7 @@ class ClientSession(asyncio.Protocol):
         self.upstream_error: str | None = None
         self.raw = False
         self.resp3 = False
+        self.db = 0  # the client's SELECTed database, from Valkey's answers
         self.in_multi = False
         # Position in the EXEC array → reshaper, for Tair commands queued in MULTI.
         self.multi_transforms: dict[int, Callable] = {}
@@ -339,7 +340,7 @@ class ClientSession(asyncio.Protocol):
         self.awaiting.append(entry)
 
     def _tair_command(self, cmd, args: list[bytes]) -> bytes:
-        call = build_call(cmd, args)
+        call = build_call(cmd, args, self.db)
         if isinstance(call, Error):
             arity = cmd.queue_time_arity and not cmd.arity_ok(len(args))
             return self._command_error(call, arity)
@@ -776,7 +777,17 @@ def _hello_hook(version: int | None) -> Callable:
 
 def _reset_hook(session: ClientSession, e: Entry, reply: bytes) -> bytes:
     session.resp3 = False
+    session.db = 0
     return reply
+
+
+def _select_hook(db: int) -> Callable:
+    def handler(session: ClientSession, e: Entry, reply: bytes) -> bytes:
+        if reply.startswith(b"+OK"):
+            session.db = db
+        return reply
+
+    return handler
 
 
 # ----- native commands the session must watch (they change reply framing) --
@@ -824,6 +835,17 @@ def _on_reset(session: ClientSession, args: list[bytes]) -> None:
     session._expect(Entry(handler=_reset_hook))
 
 
+def _on_select(session: ClientSession, args: list[bytes]) -> None:
+    try:
+        db = int(args[1]) if len(args) == 2 and not session.in_multi else None
+    except ValueError:
+        db = None
+    if db is None:
+        session._expect_passthrough()  # Valkey refuses it, or it only runs at EXEC
+    else:
+        session._expect(Entry(handler=_select_hook(db)))
+
+
 def _on_raw_mode(session: ClientSession, args: list[bytes]) -> None:
     session._expect_passthrough()
     session.raw = True
@@ -867,5 +889,6 @@ _TRACKED: dict[bytes, Callable[[ClientSession, list[bytes]], None]] = {
     b"client": _on_client,
     b"watch": _on_watch,
     b"cluster": _on_cluster,
+    b"select": _on_select,
     **{name: _on_raw_mode for name in RAW_MODE_COMMANDS},
 }

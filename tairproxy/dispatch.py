@@ -81,6 +81,9 @@ class Command:
     # Commands whose keys depend on the arguments (numkeys, two forms): COMMAND marks them
     # movablekeys, so cluster clients ask COMMAND GETKEYS, which answers with this.
     key_finder: Callable[[list[bytes]], list[bytes]] | None = None
+    # Handlers that keep per-key state in the proxy (the GIS index cache) need the client's
+    # database to tell same-named keys apart: they are called as handler(args, db).
+    with_db: bool = False
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity >= 0 else argc >= -self.arity
@@ -132,12 +135,12 @@ class CommandTable:
         return frozenset(self._by_name)
 
 
-def build_call(cmd: Command, args: list[bytes]) -> Call | Reply | Error:
+def build_call(cmd: Command, args: list[bytes], db: int = 0) -> Call | Reply | Error:
     """Validate arity and arguments; the result is either one FCALL or the exact error."""
     if not cmd.arity_ok(len(args)):
         return wrong_arity(cmd.name)
     try:
-        return cmd.handler(args)
+        return cmd.handler(args, db) if cmd.with_db else cmd.handler(args)
     except CommandError as exc:
         return Error(exc.message.encode())
     except Exception:

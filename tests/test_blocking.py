@@ -7,9 +7,9 @@ import time
 
 import pytest
 import redis
-from tairproxy.modules import all_commands
 
 from tairproxy.dispatch import Call, Command, CommandTable
+from tairproxy.modules import all_commands
 from tests.helpers import ProxyThread, RawClient
 
 TEST_LIBRARY = """#!lua name=tptest

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tairproxy.modules import all_commands
-
 from tairproxy.resp import parse_reply
 from tests.helpers import RawClient
 

@@ -214,3 +214,26 @@ def test_command_sent_while_a_large_reply_is_half_forwarded(proxy, direct):
     assert c.read() == b"+OK\r\n"
     assert c.read() == b"$1\r\ns\r\n"
     c.close()
+
+
+def test_select_is_tracked_for_handlers_that_need_the_database(proxy, direct):
+    from tairproxy.dispatch import Call, Command, CommandTable
+    from tairproxy.modules import all_commands
+    from tests.helpers import ProxyThread, RawClient
+
+    def echo_db(args, db):
+        return Call("tp_version", [], [], readonly=True, transform=lambda _: b"%d" % db)
+
+    table = CommandTable([*all_commands(), Command("TESTDB", 1, echo_db, first_key=0, last_key=0, with_db=True)])
+    p = ProxyThread(proxy.upstream, table=table).start()
+    try:
+        c = RawClient(p.port)
+        assert c("TESTDB") == b"$1\r\n0\r\n"
+        assert c("SELECT", "3") == b"+OK\r\n"
+        assert c("TESTDB") == b"$1\r\n3\r\n"
+        assert c("SELECT", "99999").startswith(b"-ERR")
+        assert c("TESTDB") == b"$1\r\n3\r\n"
+        assert c("RESET") == b"+RESET\r\n"
+        assert c("TESTDB") == b"$1\r\n0\r\n"
+    finally:
+        p.stop()

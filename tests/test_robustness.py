@@ -191,9 +191,8 @@ def test_library_flushed_before_a_transaction(own_valkey, own_proxy):
 
 
 def test_a_failing_handler_answers_an_error_and_keeps_the_connection(valkey_url, direct):
-    from tairproxy.modules import all_commands
-
     from tairproxy.dispatch import Command, CommandTable
+    from tairproxy.modules import all_commands
 
     def broken(args):
         raise RuntimeError("bug")

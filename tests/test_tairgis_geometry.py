@@ -9,6 +9,7 @@ import random
 import struct
 
 import pytest
+
 from tairproxy.modules.tairgis import string2d
 from tairproxy.modules.tairgis_geometry import (
     InvalidGeometry,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 
 import redis
-from tairproxy.modules import tairgis
 
+from tairproxy.modules import tairgis
 from tairproxy.resp import encode_command
 from tests.helpers import ProxyThread, RawClient
 from tests.tairgis_replies import EMPTY, INVALID, NIL, OK, WRONGTYPE, arity, err, found, i, strings

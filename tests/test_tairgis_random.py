@@ -11,8 +11,8 @@ import random
 
 import numpy as np
 import shapely
-from tairproxy.modules.tairgis_geometry import circle_polygon, distance, radius_bounds
 
+from tairproxy.modules.tairgis_geometry import circle_polygon, distance, radius_bounds
 from tests.tairgis_polygons import add_commands, zone_center
 
 SEED = 20240611

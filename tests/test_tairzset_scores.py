@@ -12,8 +12,8 @@ import random
 import struct
 
 import pytest
-from tairproxy.modules.tairzset import order_bytes, parse_double, parse_score, successor
 
+from tairproxy.modules.tairzset import order_bytes, parse_double, parse_score, successor
 from tests.tairzset_replies import MIN_MAX_FLOAT, NOT_VALID, bulk, i
 
 libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
