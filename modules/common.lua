@@ -26,8 +26,69 @@ local function type_of(key)
     return native
 end
 
+-- Every function of the library, by name, for tp_batch. The library assembler makes the
+-- families register through this (Lua has no way to call a function by name at run time,
+-- and at load time not even type() exists: hence the nil test).
+local FUNCTIONS = {}
+local function register_function(spec, callback)
+    if callback ~= nil then
+        FUNCTIONS[spec] = callback
+        return server.register_function(spec, callback)
+    end
+    FUNCTIONS[spec.function_name] = spec.callback
+    return server.register_function(spec)
+end
+
+-- A sub-call that raised: the reply a single FCALL would have given. Valkey appends the
+-- position it can see; for errors raised as tables pcall hides it, so only string errors
+-- (whose text starts with it) keep it.
+local function raised_error(e)
+    local text = tostring(e)
+    local line = string.match(text, '^user_function:(%d+): ')
+    if line then
+        return {err = 'ERR ' .. text .. ' script: on @user_function:' .. line .. '.'}
+    end
+    if not string.match(text, '^%u[%u_]* ') then
+        text = 'ERR ' .. text
+    end
+    return {err = text}
+end
+
+-- Consecutive Tair calls as one FCALL: ARGV = count, then per call its function name, key
+-- count, argument count and arguments; KEYS = every call's keys in order. Each element of
+-- the reply is what that call alone would have answered (nil as false: a nil would end the
+-- Lua array).
+local function run_batch(keys, argv)
+    local out = {}
+    local ki, ai = 1, 2
+    for c = 1, tonumber(argv[1]) do
+        local name = argv[ai]
+        local nkeys, nargs = tonumber(argv[ai + 1]), tonumber(argv[ai + 2])
+        ai = ai + 3
+        local k, a = {}, {}
+        for i = 1, nkeys do
+            k[i] = keys[ki]
+            ki = ki + 1
+        end
+        for i = 1, nargs do
+            a[i] = argv[ai]
+            ai = ai + 1
+        end
+        local ok, reply = pcall(FUNCTIONS[name], k, a)
+        if not ok then
+            reply = raised_error(reply)
+        elseif reply == nil then
+            reply = false
+        end
+        out[c] = reply
+    end
+    return out
+end
+register_function{function_name='tp_batch', callback=run_batch}
+register_function{function_name='tp_batch_ro', flags={'no-writes'}, callback=run_batch}
+
 -- Lets the proxy put an argument error at its place in a MULTI/EXEC result.
-server.register_function{function_name='tp_raise', flags={'no-writes'}, callback=function(keys, args)
+register_function{function_name='tp_raise', flags={'no-writes'}, callback=function(keys, args)
     return err(args[1])
 end}
 

@@ -9,6 +9,7 @@ Sharding, replication and failover stay Valkey's.
 
 from __future__ import annotations
 
+import binascii
 import logging
 
 from tairproxy.resp import Error, scan_reply
@@ -194,3 +195,13 @@ def _set_field(container: object, name: bytes, value: object) -> None:
             if container[i] == name:
                 container[i + 1] = value
                 return
+
+
+def key_slot(key: bytes) -> int:
+    """Valkey Cluster's hash slot of a key (CRC16-XMODEM of the key or its {hash tag})."""
+    start = key.find(b"{")
+    if start >= 0:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1 : end]
+    return binascii.crc_hqx(key, 0) % 16384

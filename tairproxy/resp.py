@@ -211,6 +211,52 @@ def scan_reply(buf: bytearray, pos: int) -> int:
     return pos
 
 
+def scan_frames(buf: bytearray, pos: int, todo: int, skip: int) -> tuple[int, int, int]:
+    """Resumable scan of server replies: ``todo`` frames still to read, ``skip`` payload bytes
+    (of a bulk whose header was read) still to pass.
+
+    Returns the new ``(pos, todo, skip)``; the reply being scanned is complete when both
+    counts are 0. When data runs out, ``pos`` is left at the last frame boundary reached
+    (or inside a payload being skipped), so a caller may forward and drop ``buf[:pos]`` and
+    resume later with the returned counts: a huge reply costs O(1) per chunk, not a rescan.
+    """
+    size = len(buf)
+    if skip:
+        if size - pos < skip:
+            return size, todo, skip - (size - pos)
+        pos += skip
+        skip = 0
+    while todo:
+        if pos >= size:
+            break
+        kind = buf[pos]
+        nl = buf.find(CRLF, pos)
+        if nl < 0:
+            break
+        if kind == _DOLLAR or kind in _BLOB_TYPES:
+            length = int(buf[pos + 1 : nl])
+            todo -= 1
+            pos = nl + 2
+            if length >= 0:
+                if size - pos < length + 2:
+                    return size, todo, length + 2 - (size - pos)
+                pos += length + 2
+        elif kind in _LINE_TYPES:
+            pos = nl + 2
+            todo -= 1
+        elif kind in _AGG_CHILDREN:
+            count = int(buf[pos + 1 : nl])
+            pos = nl + 2
+            todo -= 1
+            if count > 0:
+                todo += count * _AGG_CHILDREN[kind]
+            if kind == 124:  # '|' attribute: the decorated reply follows
+                todo += 1
+        else:
+            raise ProtocolError(f"unexpected reply type byte {kind!r}")
+    return pos, todo, 0
+
+
 def parse_reply(buf: bytes | bytearray, pos: int = 0) -> tuple[object, int]:
     """Parse one complete reply (as found by scan_reply) into Python values.
 

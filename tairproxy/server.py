@@ -8,10 +8,11 @@ import ssl
 from dataclasses import dataclass
 
 from tairproxy.cluster import ClusterMap
-from tairproxy.connection import ClientSession, ProxyContext
+from tairproxy.context import Limits, ProxyContext
 from tairproxy.dispatch import CommandTable
 from tairproxy.library import LibraryManager
 from tairproxy.resp import Error
+from tairproxy.session import ClientSession
 from tairproxy.upstream import ControlConnection, UpstreamAddress
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,24 @@ class UpstreamFeatures:
     server: str
     version: str
     hash_field_expiry: bool
+
+
+async def upstream_requires_auth(address: UpstreamAddress, timeout: float = 5.0) -> bool:
+    """Whether Valkey answers a connection that has not authenticated with NOAUTH.
+
+    Asked on a connection without the upstream URL's credentials: that is how every
+    client connection (and every shared one) starts.
+    """
+    anonymous = UpstreamAddress(
+        host=address.host, port=address.port, unix_path=address.unix_path, tls=address.tls,
+        tls_ca_file=address.tls_ca_file,
+    )
+    conn = await ControlConnection.open(anonymous, timeout)
+    try:
+        reply = await conn.call("PING", timeout=timeout)
+    finally:
+        conn.close()
+    return isinstance(reply, Error) and reply.startswith(b"NOAUTH")
 
 
 async def check_upstream(address: UpstreamAddress) -> UpstreamFeatures:
@@ -88,6 +107,8 @@ async def start_proxy(
     port: int = 6380,
     max_bulk: int = 512 * 1024 * 1024,
     check: bool = True,
+    limits: Limits | None = None,
+    shared_connections: int = 1,
     table: CommandTable | None = None,
     reuse_port: bool = False,
     cluster: ClusterMap | None = None,
@@ -103,7 +124,14 @@ async def start_proxy(
                 "(Valkey >= 9.0 needed)", features.server, features.version,
             )
         await library.ensure()
-    ctx = ProxyContext(table or command_table(), address, library, max_bulk=max_bulk, cluster=cluster)
+    limits = limits or Limits()
+    limits.max_bulk = max_bulk
+    ctx = ProxyContext(
+        table or command_table(), address, library, limits=limits, cluster=cluster,
+        shared_connections=shared_connections,
+    )
+    if check:
+        ctx.auth_required = await upstream_requires_auth(address)
     loop = asyncio.get_running_loop()
     hosts = bind.split() if isinstance(bind, str) else bind
     servers = []

@@ -60,12 +60,13 @@ def test_zero_timeout_waits_until_data(blocking_proxy, direct):
     assert client.execute_command("TESTBPOP", "q0", "0") == b"x"
 
 
-def test_inside_multi_it_does_not_block(blocking_proxy):
+def test_inside_multi_it_is_refused_at_exec_as_the_module_does(blocking_proxy):
     c = RawClient(blocking_proxy.port)
     assert c("MULTI") == b"+OK\r\n"
     assert c("TESTBPOP", "none", "5") == b"+QUEUED\r\n"
+    assert c("SET", "after", "1") == b"+QUEUED\r\n"
     t0 = time.monotonic()
-    assert c("EXEC") == b"*1\r\n$-1\r\n"
+    assert c("EXEC") == b"*2\r\n-ERR Blocking module command called from transaction\r\n+OK\r\n"
     assert time.monotonic() - t0 < 0.5
 
 

@@ -73,9 +73,10 @@ def test_upstream_unreachable_gives_prompt_error(direct):
     p = ProxyThread(dead, check=False).start()
     try:
         c = redis.Redis(port=p.port, socket_timeout=10)
+        assert c.ping()  # answered by the proxy itself
         t0 = time.monotonic()
         with pytest.raises(redis.exceptions.RedisError) as info:
-            c.ping()
+            c.get("k")
         assert time.monotonic() - t0 < 5
         assert "unavailable" in str(info.value) or isinstance(info.value, redis.ConnectionError)
     finally:
@@ -155,19 +156,48 @@ def test_thousand_concurrent_connections(proxy, direct):
             s.close()
 
 
-def test_slow_reader_does_not_block_others(proxy, direct):
+def test_slow_reader_on_a_shared_connection_is_cut_at_its_output_limit(valkey_url, direct):
+    """A client that never reads cannot stall the clients sharing its upstream connection:
+    its replies are buffered up to the limit, then it is disconnected (as Valkey's
+    client-output-buffer-limit does)."""
+    from tairproxy.context import Limits
+
+    p = ProxyThread(valkey_url, limits=Limits(client_output=16 * 1024 * 1024)).start()
+    try:
+        direct.set("blob", b"y" * (4 * 1024 * 1024))
+        slow = RawClient(p.port)
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        for _ in range(50):
+            slow.send("GET", "blob")  # 200 MB of replies the client does not read
+        fast = redis.Redis(port=p.port, socket_timeout=5)
+        t0 = time.monotonic()
+        for i in range(100):
+            assert fast.set("k", i) and fast.get("k") == str(i).encode()
+        assert time.monotonic() - t0 < 5
+        deadline = time.monotonic() + 10
+        while len(p.server.ctx.sessions) > 1:
+            assert time.monotonic() < deadline, "the slow client was never cut"
+            time.sleep(0.05)
+        assert fast.get("blob") == b"y" * (4 * 1024 * 1024)
+    finally:
+        p.stop()
+
+
+def test_slow_reader_on_a_pinned_connection_is_flow_controlled(proxy, direct):
+    """A pinned session has its own upstream: the proxy pauses it instead of buffering."""
     direct.set("blob", b"y" * (4 * 1024 * 1024))
     slow = RawClient(proxy.port)
+    assert slow("SELECT", "0") == b"+OK\r\n"
+    assert slow("CLIENT", "NO-EVICT", "off") == b"+OK\r\n"  # pins the session
     for _ in range(50):
         slow.send("GET", "blob")  # 200 MB of replies the client does not read yet
     fast = redis.Redis(port=proxy.port, socket_timeout=5)
     t0 = time.monotonic()
     for _ in range(100):
-        assert fast.ping()
+        assert fast.get("blob")
     assert time.monotonic() - t0 < 5
     time.sleep(0.5)
-    # Flow control: the proxy holds a few replies for the slow client, not all 200 MB.
-    buffered = max(s.transport.get_write_buffer_size() + len(s.ubuf) for s in proxy.server.ctx.sessions)
+    buffered = max(s.transport.get_write_buffer_size() for s in proxy.server.ctx.sessions)
     assert buffered < 32 * 1024 * 1024
     for _ in range(50):
         assert len(slow.read()) > 4 * 1024 * 1024

@@ -57,7 +57,7 @@ def test_upstream_tls_verification_fails_without_the_ca(certificate, valkey_url)
         chained = ProxyThread(upstream, check=False).start()
         try:
             with pytest.raises(redis.RedisError, match="unavailable|CERTIFICATE|Connection"):
-                redis.Redis(port=chained.port, socket_timeout=10).ping()
+                redis.Redis(port=chained.port, socket_timeout=10).get("k")
         finally:
             chained.stop()
     finally:

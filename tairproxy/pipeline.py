@@ -1,0 +1,295 @@
+"""One upstream connection to Valkey: commands out in one write per loop turn, replies routed.
+
+A pipeline is either *shared* by many stateless client sessions or *pinned* to one
+session that holds server-side state (see pinning.py). Whatever a session sends is
+appended to ``out`` with the route of its reply appended to ``waiting``; at the end of
+the loop turn everything goes upstream in one write, consecutive Tair calls merged into
+one FCALL (batching.py). Valkey answers in order, so the reply at the head of the stream
+belongs to the route at the head of ``waiting`` — matched by position, as twemproxy does,
+with no parsing beyond frame boundaries for pass-through replies.
+
+A huge pass-through reply is forwarded as it arrives (the scanner resumes at the last
+frame boundary, so each chunk costs O(1)); Tair replies are handled once complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING
+
+from tairproxy.batching import Batch, split_array
+from tairproxy.resp import ProtocolError, error_reply, scan_frames
+
+if TYPE_CHECKING:
+    from tairproxy.context import ProxyContext
+    from tairproxy.session import ClientSession, Slot
+
+log = logging.getLogger(__name__)
+
+PUSH = 62  # '>'
+ERROR = 45  # '-'
+WRITE_BUFFER_HIGH = 1 << 20
+# A pass-through reply this far scanned but incomplete is forwarded as it stands.
+STREAM_MIN = 64 * 1024
+
+
+class UpstreamPipeline(asyncio.Protocol):
+    def __init__(self, ctx: ProxyContext, owner: ClientSession | None = None):
+        self.ctx = ctx
+        self.owner = owner  # the pinned session; None for a shared pipeline
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.error: str | None = None
+        self.out: list[bytes | Batch] = []
+        self._flush_scheduled = False
+        self.waiting: deque[Slot | Batch] = deque()
+        self._open_batches: dict[tuple, Batch] = {}
+        self.seq = 0  # counts routes pushed, for the batch join rule
+        self.members: set[ClientSession] = set()  # sessions assigned to a shared pipeline
+        self.write_paused = False
+        # Reply scanning state, kept across reads.
+        self._buf = bytearray()
+        self._scan = 0
+        self._todo = 0
+        self._skip = 0
+        self.raw = False  # pinned and past MONITOR / CLIENT REPLY: every byte goes to the owner
+        self.cluster = ctx.cluster
+        self._loop = asyncio.get_running_loop()
+
+    # ----- connecting ----------------------------------------------------
+
+    def connect(self) -> None:
+        self._loop.create_task(self._connect())
+
+    async def _connect(self) -> None:
+        ctx = self.ctx
+        try:
+            transport, _ = await asyncio.wait_for(
+                ctx.address.create_connection(self._loop, lambda: self), ctx.connect_timeout
+            )
+        except Exception as exc:  # any failure: every waiting client is told promptly
+            reason = str(exc) or type(exc).__name__
+            self._fail(f"ERR tairproxy: upstream {ctx.address} unavailable: {reason}")
+            return
+        if self.closed:
+            transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
+        if self.owner is not None and self.owner.client_paused_writing:
+            transport.pause_reading()
+        if self.out:
+            self._flush()
+
+    # ----- sending -----------------------------------------------------
+
+    def send(self, data: bytes, route: Slot | None = None) -> None:
+        """Bytes for upstream; ``route`` receives their replies (None: they extend the last route)."""
+        self.out.append(data)
+        if route is not None:
+            self.waiting.append(route)
+            self.seq += 1
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def send_call(self, slot: Slot, session: ClientSession, slot_id: int | None = None) -> None:
+        """A Tair call, batched with the other calls of this loop turn where the rules allow."""
+        call = slot.call
+        key = (call.readonly, slot_id)
+        batch = self._open_batches.get(key)
+        # A session may join a batch only if it sent nothing after the batch began:
+        # its own commands must reach Valkey in its order.
+        if (
+            batch is not None
+            and (session.last_pipe is not self or session.last_seq <= batch.seq)
+            and batch.accepts(call, slot_id)
+        ):
+            batch.add(slot)
+            session.last_pipe, session.last_seq = self, batch.seq
+            return
+        self.seq += 1
+        batch = Batch(slot, call.readonly, slot_id, self.seq)
+        self._open_batches[key] = batch
+        self.out.append(batch)
+        self.waiting.append(batch)
+        session.last_pipe, session.last_seq = self, self.seq
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        self._open_batches.clear()
+        if self.transport is None or not self.out:
+            return  # still connecting (written on connect) or nothing to send
+        out = self.out
+        self.out = []
+        if len(out) == 1 and out[0].__class__ is bytes:
+            self.transport.write(out[0])
+            return
+        self.transport.write(b"".join(part if part.__class__ is bytes else part.encode() for part in out))
+
+    # ----- replies -----------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.raw:
+            self.owner.raw_reply(data)
+            return
+        ctx = self.ctx
+        ctx.delivery_round = touched = []
+        try:
+            self._replies(data)
+        finally:
+            ctx.delivery_round = None
+            for session in touched:
+                session.end_delivery_round()
+
+    def _replies(self, data: bytes) -> None:
+        buf = self._buf
+        buf += data
+        waiting = self.waiting
+        pos = 0
+        scan, todo, skip = self._scan, self._todo, self._skip
+        size = len(buf)
+        try:
+            while scan < size or todo or skip:
+                head = waiting[0] if waiting else None
+                if head is not None and head.__class__ is not Batch and head.handler is None and not todo and not skip:
+                    # A run of pass-through replies for one session: forward as one slice.
+                    start = pos
+                    n = head.expected
+                    done = 0
+                    while done < n and scan < size:
+                        kind = buf[scan]
+                        if kind == PUSH or (kind == ERROR and self.cluster is not None):
+                            break  # one at a time, below
+                        scan, todo, skip = scan_frames(buf, scan, 1, 0)
+                        if todo or skip:
+                            break
+                        pos = scan
+                        done += 1
+                    if done:
+                        head.session.deliver(head, bytes(buf[start:pos]), done)
+                        if done == n:
+                            waiting.popleft()
+                            continue
+                    if todo or skip or scan >= size:
+                        break
+                    # fall through: a frame that needs a look of its own
+                if not todo and not skip:
+                    todo = 1
+                scan, todo, skip = scan_frames(buf, scan, todo, skip)
+                if todo or skip:
+                    if (
+                        scan - pos >= STREAM_MIN
+                        and head is not None
+                        and head.__class__ is not Batch
+                        and head.handler is None
+                        and buf[pos] != PUSH
+                    ):
+                        head.session.stream(head, bytes(buf[pos:scan]))
+                        pos = scan
+                    break
+                frame = bytes(buf[pos:scan])
+                pos = scan
+                self._route(frame)
+        except ProtocolError as exc:
+            log.error("unparsable reply from upstream %s: %s", self.ctx.address, exc)
+            self.transport.close()
+            return
+        del buf[:pos]
+        self._scan, self._todo, self._skip = scan - pos, todo, skip
+
+    def _route(self, frame: bytes) -> None:
+        """One complete frame that is not part of a pass-through run."""
+        if frame[0] == PUSH and self.owner is not None:
+            self.owner.push(frame)
+            return
+        if not self.waiting:
+            if self.owner is not None:
+                self.owner.push(frame)  # unsolicited (e.g. after CLIENT REPLY ON)
+            else:
+                log.warning("unexpected reply on a shared upstream connection: %r", frame[:80])
+            return
+        if frame[0] == ERROR and self.cluster is not None:
+            frame = self.cluster.rewrite_replies(frame)
+        head = self.waiting[0]
+        if head.__class__ is Batch:
+            self.waiting.popleft()
+            self._batch_reply(head, frame)
+        elif head.handler is None:
+            head.session.deliver(head, frame, 1)
+            if head.expected <= 0:
+                self.waiting.popleft()
+        else:
+            self.waiting.popleft()
+            head.session.reply(head, frame)
+
+    def _batch_reply(self, batch: Batch, frame: bytes) -> None:
+        slots = batch.slots
+        if len(slots) == 1:
+            slots[0].session.reply(slots[0], frame)
+            return
+        elements = split_array(frame, len(slots))
+        if elements is not None:
+            for slot, element in zip(slots, elements, strict=True):
+                slot.session.reply(slot, element)
+            return
+        # The FCALL as a whole was refused, so none of its calls ran.
+        if frame.startswith(b"-NOPERM"):
+            # A batch declares every call's keys; permissions are each call's own business.
+            for slot in slots:
+                slot.session.resend(slot)
+            return
+        # What each call alone would have heard (OOM, BUSY, MOVED...); a missing library
+        # is reloaded by each call's own retry.
+        for slot in slots:
+            slot.session.reply(slot, frame)
+
+    # ----- lifecycle and flow control ------------------------------------
+
+    def _fail(self, message: str) -> None:
+        """The connection is gone (or never came): every waiting route gets ``message``."""
+        if self.closed:
+            return
+        self.closed = True
+        self.error = message
+        self.ctx.pipeline_lost(self)
+        err = error_reply(message)
+        waiting, self.waiting = self.waiting, deque()
+        self.out = []
+        for route in waiting:
+            slots = route.slots if route.__class__ is Batch else [route]
+            for slot in slots:
+                slot.session.upstream_failed(slot, err)
+        if self.owner is not None:
+            self.owner.pinned_pipeline_lost(self)
+        for session in list(self.members):
+            session.shared_pipeline_lost(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._fail("ERR tairproxy: upstream connection lost")
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        for session in self.members if self.owner is None else (self.owner,):
+            session.pause_client_reading("upstream")
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        for session in list(self.members) if self.owner is None else (self.owner,):
+            session.resume_client_reading("upstream")
+
+    @property
+    def pending_replies(self) -> int:
+        return len(self.waiting)

@@ -1,0 +1,875 @@
+"""The client side: one session per client connection.
+
+Bytes from the client are cut into commands (hiredis finds them; the exact Python scanner
+takes over for inline commands and malformed input, reproducing Valkey's protocol
+errors). Each command is one of: pass-through (forwarded exactly as received, runs of
+them as one slice), a Tair command (its handler builds one FCALL, batched by the
+pipeline), a command the proxy answers itself (local.py), or one that pins the session to
+an upstream connection of its own (pinning.py). Every command gets a ``Slot`` in
+``pending``, the client's order; replies fill slots from whichever connection carries
+them and leave for the client strictly in that order.
+
+Switching from the shared connection to a pinned one waits until the replies already
+asked for on the shared connection are in (a barrier): Valkey must see one client's
+commands in the order it sent them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+
+import hiredis
+
+from tairproxy import local, replies
+from tairproxy.cluster import REWRITTEN_SUBCOMMANDS
+from tairproxy.context import ProxyContext
+from tairproxy.dispatch import Call, Reply, build_call
+from tairproxy.pinning import PINNING_NAMES, pin_reason
+from tairproxy.pipeline import UpstreamPipeline
+from tairproxy.resp import Error, ProtocolError, encode_command, encode_reply, error_reply, scan_command
+
+log = logging.getLogger(__name__)
+
+# A transaction aborted at queue time, as Valkey does for a command with bad arity.
+ABORTING_COMMAND = b"*1\r\n$5\r\nFCALL\r\n"
+RAISE_FUNCTION = "tp_raise"
+BLOCKING_IN_MULTI = Error(b"ERR Blocking module command called from transaction")
+NOAUTH = error_reply("NOAUTH Authentication required.")
+MAX_CLIENTS = error_reply("ERR max number of clients reached")
+
+# Blocking Tair commands poll their function with backoff (seconds) while it answers nil.
+POLL_FIRST = 0.002
+POLL_MAX = 0.1
+
+# After these, replies stop matching commands one to one: raw forwarding both ways.
+RAW_MODE = frozenset({b"monitor", b"sync", b"psync"})
+SUBSCRIBING = frozenset({b"subscribe", b"psubscribe", b"ssubscribe", b"unsubscribe", b"punsubscribe", b"sunsubscribe"})
+SUBSCRIPTION_REPLIES = frozenset({b"subscribe", b"psubscribe", b"ssubscribe"})
+UNSUBSCRIPTION_REPLIES = frozenset({b"unsubscribe", b"punsubscribe", b"sunsubscribe"})
+ALLOWED_WHILE_SUBSCRIBED = SUBSCRIBING | {b"ping", b"quit", b"reset"}
+
+
+class Slot:
+    """One client-visible reply, or a run of pass-through replies, in the client's order."""
+
+    __slots__ = (
+        "session", "expected", "chunks", "done", "handler", "call", "name", "retried",
+        "close_after", "deadline", "delay", "hidden", "streamed",
+    )
+
+    def __init__(self, session: ClientSession, expected: int = 1, handler: Callable | None = None,
+                 call: Call | None = None):
+        self.session = session
+        self.expected = expected
+        self.chunks: list[bytes] = []
+        self.done = False
+        # handler(session, slot, reply_bytes) -> bytes to send, or None when it re-queued itself
+        self.handler = handler
+        self.call = call
+        self.name: str | None = None  # the Tair command, for error texts
+        self.retried = False
+        self.close_after = False
+        self.deadline: float | None = None  # blocking calls: when to stop polling
+        self.delay = POLL_FIRST
+        self.hidden = False  # the proxy's own command: no client reply
+        self.streamed = False  # part of a reply already went to the client
+
+
+class ClientSession(asyncio.Protocol):
+    def __init__(self, ctx: ProxyContext):
+        self.ctx = ctx
+        self.table = ctx.table
+        self.transport: asyncio.Transport | None = None
+        self.pipe: UpstreamPipeline | None = None
+        self.pinned = False
+        self.inbuf = bytearray()
+        self.reader: hiredis.Reader | None = hiredis.Reader()
+        self.special_names = ctx.special_names
+        self.pending: deque[Slot] = deque()  # client order
+        self.inflight = 0  # replies awaited from upstream
+        self.last_pipe: UpstreamPipeline | None = None  # for the batch join rule
+        self.last_seq = 0
+        self.resp3 = False
+        self.db = 0  # the client's SELECTed database, from Valkey's answers
+        self.authenticated = not ctx.auth_required
+        self.client_id = local.new_client_id()
+        self.client_name: bytes | None = None
+        self.client_info: dict[bytes, bytes] = {}
+        self.in_multi = False
+        # Position in the EXEC array → reshaper, for Tair commands queued in MULTI.
+        self.multi_transforms: dict[int, Callable] = {}
+        self.multi_count = 0
+        self.multi_has_tair = False
+        self.raw = False
+        self.subscribed = False  # RESP2 subscribed mode
+        self.pong_rewrites: deque[bytes | None] = deque()
+        self.barrier = False
+        self.closing = False
+        self.client_paused_writing = False
+        self._paused_by: set[str] = set()
+        self._batch: list[bytes] | None = None
+
+    # ----- client side -------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        transport.set_write_buffer_limits(high=1 << 20)
+        limit = self.ctx.limits.max_clients
+        if limit and len(self.ctx.sessions) >= limit:
+            transport.write(MAX_CLIENTS)
+            self.closing = True
+            transport.close()
+            return
+        self.ctx.sessions.add(self)
+        if not self.authenticated:
+            # Valkey wants AUTH first: this client talks to a connection of its own, so
+            # everything it sends is judged exactly as Valkey judges an unauthenticated client.
+            self._pin("unauthenticated")
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        if self.raw:
+            self.pipe.send(data)
+            return
+        self.inbuf += data
+        if self.barrier:
+            return  # re-read from inbuf once the barrier lifts
+        if self.reader is not None:
+            self.reader.feed(data)
+        self._process()
+
+    def _process(self) -> None:
+        """Cut ``inbuf`` into commands, forward or translate them, keep any partial tail.
+
+        A chunk made only of pass-through commands is forwarded as it came, without
+        Python-level work per byte. Anything unusual (inline commands, malformed frames)
+        switches the session to the exact Python scanner for good.
+        """
+        reader = self.reader
+        if reader is None:
+            self._dispatch(self._scan_exact())
+        else:
+            commands: list[tuple[int, list[bytes]]] = []
+            special = False
+            names = self.special_names
+            buf = self.inbuf
+            end = 0
+            try:
+                while True:
+                    args = reader.gets()
+                    if args is False:
+                        break
+                    if args.__class__ is not list or not args:
+                        raise _NotPlain
+                    # hiredis accepts any RESP; Valkey only canonical commands. What it would
+                    # refuse must never reach a shared connection.
+                    end = _canonical_end(buf, end, args)
+                    if args[0].lower() in names:
+                        special = True
+                    commands.append((end, args))
+                partial = reader.has_data()
+                oversized = len(buf) > self.ctx.max_bulk
+                slow = special or partial or oversized or self.in_multi or self.subscribed
+                if slow:
+                    if partial or oversized:
+                        # Valkey rejects a bad header before the body arrives; so do we.
+                        pos = 0
+                        for end, args in commands:
+                            if any(len(a) > self.ctx.max_bulk for a in args):
+                                scan_command(self.inbuf, pos, self.ctx.max_bulk)
+                            pos = end
+                        if partial:
+                            scan_command(self.inbuf, pos, self.ctx.max_bulk)
+            except (hiredis.ProtocolError, hiredis.ReplyError, _NotPlain, AttributeError, TypeError,
+                    IndexError, ProtocolError):
+                # Nothing was forwarded in this call: rescan it all exactly, for good.
+                self.reader = None
+                self._dispatch(self._scan_exact())
+                return
+            if slow:
+                self._dispatch(commands)
+            elif commands:
+                data = bytes(buf)
+                buf.clear()
+                self._forward(data, len(commands))
+        if self.inflight > self.ctx.limits.max_inflight:
+            self.pause_client_reading("inflight")
+
+    def _scan_exact(self) -> Iterator[tuple[int, list[bytes] | None]]:
+        buf, pos, max_bulk = self.inbuf, 0, self.ctx.max_bulk
+        while pos < len(buf):
+            end, args = scan_command(buf, pos, max_bulk)
+            if end < 0:
+                return
+            yield end, args
+            pos = end
+
+    def _dispatch(self, commands) -> None:
+        """Forward runs of pass-through commands as raw slices; handle the rest one by one."""
+        buf = self.inbuf
+        pos = seg = run = 0  # buf[seg:pos] holds `run` pass-through commands not yet sent
+        table = self.table
+        names = self.special_names
+        try:
+            for end, args in commands:
+                if args is None:
+                    pos = end  # an empty inline line: Valkey ignores it too
+                    continue
+                name = args[0].lower()
+                cmd = table.lookup(name) if name in names else None
+                if cmd is None and name not in names:
+                    if self.in_multi:
+                        self.multi_count += 1
+                    run += 1
+                    pos = end
+                    continue
+                if pos > seg:
+                    self._forward(bytes(buf[seg:pos]), run)
+                    run = 0
+                seg = pos
+                if not self.pinned and (reason := pin_reason(name, args)) is not None:
+                    if self.inflight:
+                        self._hold()  # this command and the rest wait for the barrier
+                        break
+                    self._pin(reason, name)
+                self._command(name, cmd, args, bytes(buf[pos:end]))
+                pos = seg = end
+                if self.raw:
+                    if pos < len(buf):
+                        self.pipe.send(bytes(buf[pos:]))
+                    pos = seg = len(buf)
+                    break
+                if self.closing:
+                    pos = seg = len(buf)
+                    break
+        except ProtocolError as exc:
+            if pos > seg:
+                self._forward(bytes(buf[seg:pos]), run)
+            self._protocol_error(str(exc))
+            return
+        if pos > seg:
+            self._forward(bytes(buf[seg:pos]), run)
+        del buf[:pos]
+
+    def _command(self, name: bytes, cmd, args: list[bytes], raw: bytes) -> None:
+        """One command that needs a look: Tair, local, session-tracking, or restricted."""
+        if not self.authenticated and cmd is not None and name not in _TRACKED:
+            self._local_reply(NOAUTH)
+            return
+        if self.subscribed and not self.resp3 and name not in ALLOWED_WHILE_SUBSCRIBED and cmd is not None:
+            self._subscribed_refusal(name)
+            return
+        answer = local.local_answer(self, name, args) if name in local.LOCAL_NAMES else None
+        if answer is not None:
+            self._local_reply(answer(self, args))
+            return
+        if name == b"quit":
+            self._local_reply(local.OK, close_after=True)
+            return
+        if cmd is not None:
+            self._tair_command(cmd, args)
+            return
+        tracked = _TRACKED.get(name)
+        if tracked is not None:
+            tracked(self, args, raw)
+        else:
+            self._forward(raw, 1)
+
+    # ----- sending -------------------------------------------------------
+
+    def _route(self) -> UpstreamPipeline:
+        pipe = self.pipe
+        if pipe is None or (pipe.closed and not self.pinned):
+            pipe = self.pipe = self.ctx.shared_pipeline()
+            pipe.members.add(self)
+            if pipe.write_paused:
+                self.pause_client_reading("upstream")
+        return pipe
+
+    def _forward(self, data: bytes, n: int) -> None:
+        """Pass-through bytes holding ``n`` commands; their replies go to the client as they are."""
+        if n == 0:
+            self._route().send(data)
+            return
+        if self.subscribed and not self.resp3:
+            self._route().send(data)  # replies arrive as subscription frames
+            return
+        self.inflight += n
+        self.ctx.counters.commands += n
+        pipe = self._route()
+        waiting = pipe.waiting
+        if waiting and self.pending:
+            tail = waiting[-1]
+            if tail.__class__ is Slot and tail.handler is None and tail is self.pending[-1]:
+                tail.expected += n
+                pipe.send(data)
+                self.last_pipe, self.last_seq = pipe, pipe.seq
+                return
+        slot = Slot(self, n)
+        self.pending.append(slot)
+        pipe.send(data, slot)
+        self.last_pipe, self.last_seq = pipe, pipe.seq
+
+    def _expect(self, slot: Slot, data: bytes) -> None:
+        """Send ``data`` whose one reply ``slot`` handles."""
+        self.inflight += 1
+        self.ctx.counters.commands += 1
+        self.pending.append(slot)
+        pipe = self._route()
+        pipe.send(data, slot)
+        self.last_pipe, self.last_seq = pipe, pipe.seq
+
+    def _send_hidden(self, args: list[bytes]) -> None:
+        """A command of the proxy's own on this session's connection; its reply is dropped."""
+        slot = Slot(self, handler=replies.discard_reply)
+        slot.hidden = True
+        self._route().send(encode_command(args), slot)
+
+    def _tair_command(self, cmd, args: list[bytes]) -> None:
+        call = build_call(cmd, args, self.db)
+        self.ctx.counters.tair_commands += 1
+        if isinstance(call, Error):
+            self._command_error(call, cmd.queue_time_arity and not cmd.arity_ok(len(args)))
+            return
+        if isinstance(call, Reply):
+            self._local_reply(encode_reply(call.value, self.resp3))
+            return
+        if self.in_multi:
+            if call.block is not None:
+                self._command_error(BLOCKING_IN_MULTI, False)
+                return
+            if call.transform is not None:
+                self.multi_transforms[self.multi_count] = call.transform
+            self.multi_count += 1
+            self.multi_has_tair = True
+            self._forward(call.encode(), 1)  # +QUEUED (or a queue-time error) goes through untouched
+            return
+        slot = Slot(self, handler=replies.call_reply, call=call)
+        slot.name = cmd.name
+        if call.block is not None or call.native is not None:
+            if call.block is not None:
+                loop = asyncio.get_running_loop()
+                slot.deadline = loop.time() + call.block if call.block > 0 else float("inf")
+            self._expect(slot, call.encode())
+            return
+        self.inflight += 1
+        self.ctx.counters.commands += 1
+        self.pending.append(slot)
+        pipe = self._route()
+        if self.pinned and (self.resp3 or self.subscribed):
+            # Lua's replies are converted for the connection's protocol: a batch element
+            # would differ from the single call's reply under RESP3.
+            pipe.send(call.encode(), slot)
+            self.last_pipe, self.last_seq = pipe, pipe.seq
+        else:
+            pipe.send_call(slot, self, self._slot_of(call))
+
+    def _slot_of(self, call: Call) -> int | None:
+        if self.ctx.cluster is None or not call.keys:
+            return None
+        from tairproxy.cluster import key_slot
+
+        return key_slot(call.keys[0])
+
+    def _command_error(self, err: Error, arity: bool) -> None:
+        """An argument error found by the proxy, answered in Valkey's order and MULTI semantics."""
+        if not self.in_multi:
+            self._local_reply(error_reply(err))
+            return
+        if arity:
+            # Queue-time error: Valkey must flag the transaction so EXEC aborts.
+            self._expect(Slot(self, handler=replies.fixed_reply(error_reply(err))), ABORTING_COMMAND)
+            return
+        # Other errors surface at EXEC time in the result array, as module errors do.
+        self.multi_count += 1
+        self._forward(Call(RAISE_FUNCTION, [], [bytes(err)]).encode(), 1)
+
+    def _local_reply(self, data: bytes, close_after: bool = False) -> None:
+        """A reply the proxy makes itself, written after every earlier reply."""
+        slot = Slot(self, expected=0)
+        slot.chunks.append(data)
+        slot.done = True
+        slot.close_after = close_after
+        self.pending.append(slot)
+        if self.pending[0] is slot:
+            self._flush()
+
+    def _subscribed_refusal(self, name: bytes) -> None:
+        """A Tair command on a RESP2 subscribed connection: Valkey's refusal, in stream order."""
+        self.pong_rewrites.append(
+            error_reply(
+                b"ERR Can't execute '" + name + b"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
+                b"/ RESET are allowed in this context"
+            )
+        )
+        self.pipe.send(b"*1\r\n$4\r\nPING\r\n")
+
+    def _protocol_error(self, message: str) -> None:
+        self.closing = True
+        self.transport.pause_reading()
+        self._local_reply(error_reply("ERR Protocol error: " + message), close_after=True)
+
+    # ----- pinning -------------------------------------------------------
+
+    def _pin(self, reason: str, name: bytes = b"") -> None:
+        """From now on this session has an upstream connection of its own."""
+        if self.pipe is not None:
+            self.pipe.members.discard(self)
+        self.pinned = True
+        self.pipe = self.ctx.pinned_pipeline(self)
+        log.debug("session %d pinned: %s", self.client_id, reason)
+        for command in local.replay_commands(self):
+            self._send_hidden(command)
+        if name in (b"wait", b"waitaof") and self.last_pipe is not None and self.ctx.cluster is None:
+            # WAIT counts the replication of this connection's own writes; the earlier ones
+            # went through a shared connection. A propagated no-op makes this connection's
+            # offset cover them (PUBLISH is replicated and changes no key).
+            self._send_hidden([b"PUBLISH", b"__tairproxy__:wait", b""])
+
+    def _hold(self) -> None:
+        self.barrier = True
+        self.pause_client_reading("barrier")
+
+    def _release_barrier(self) -> None:
+        if not self.barrier or self.inflight:
+            return
+        self.barrier = False
+        # Not from inside the pipeline's reply loop: carry on at the next loop turn.
+        asyncio.get_running_loop().call_soon(self._process_held)
+
+    def _process_held(self) -> None:
+        if self.closing or self.barrier:
+            return
+        if self.reader is not None:
+            self.reader = hiredis.Reader()
+            self.reader.feed(bytes(self.inbuf))
+        self.resume_client_reading("barrier")
+        if self.inbuf:
+            self._process()
+
+    # ----- replies (called by the pipeline) ------------------------------
+
+    def deliver(self, slot: Slot, data: bytes, replies_done: int) -> None:
+        """Pass-through replies for ``slot``, exactly as Valkey sent them."""
+        slot.expected -= replies_done
+        self.inflight -= replies_done
+        self._emit(slot, data)
+        if slot.expected <= 0:
+            self._complete(slot)
+        elif self.inflight < self.ctx.limits.max_inflight // 2:
+            self._resume_if_drained()
+
+    def stream(self, slot: Slot, data: bytes) -> None:
+        """The first part of a long pass-through reply."""
+        slot.streamed = True
+        self._emit(slot, data)
+
+    def reply(self, slot: Slot, reply: bytes) -> None:
+        """The complete reply for a slot with a handler."""
+        if slot.hidden:
+            slot.handler(self, slot, reply)
+            return
+        self.inflight -= 1
+        try:
+            result = slot.handler(self, slot, reply)
+        except Exception:
+            # A failure while handling one reply costs that reply, never the connection.
+            log.exception("handling a reply failed")
+            result = replies.INTERNAL_ERROR
+        if result is not None:
+            self._emit(slot, result)
+            self._complete(slot)
+
+    def push(self, frame: bytes) -> None:
+        """An out-of-band frame on the pinned connection (RESP3 push, unsolicited reply)."""
+        if self.subscribed or self.pong_rewrites:
+            frame = self._subscribed_frame(frame)
+        if frame:
+            self._write(frame)
+
+    def raw_reply(self, data: bytes) -> None:
+        self._write(data)
+
+    def upstream_failed(self, slot: Slot, err: bytes) -> None:
+        if slot.hidden or slot.done:
+            return
+        if slot.streamed:
+            self.closing = True  # half a reply went out: the stream cannot be repaired
+        n = max(slot.expected, 1) if slot.handler is None else 1
+        self.inflight -= n
+        slot.chunks.extend([err] * n)
+        slot.expected = 0
+        slot.done = True
+        self._flush()
+        self._release_barrier()
+
+    def shared_pipeline_lost(self, pipe: UpstreamPipeline) -> None:
+        if self.pipe is pipe:
+            self.pipe = None  # the next command reconnects
+        if self.closing:
+            self._close_client()
+
+    def pinned_pipeline_lost(self, pipe: UpstreamPipeline) -> None:
+        # The server-side state of this session is gone with its connection.
+        if self.pipe is pipe:
+            self._close_client()
+
+    def resend(self, slot: Slot) -> None:
+        """Send one call again, alone (its batch was refused as a whole)."""
+        pipe = self._route()
+        pipe.send(slot.call.encode(), slot)
+        self.last_pipe, self.last_seq = pipe, pipe.seq
+
+    def retry_after_reload(self, slot: Slot) -> None:
+        """The library was missing (FUNCTION FLUSH, restart): reload it once, then resend."""
+
+        async def reload_and_resend() -> None:
+            try:
+                await self.ctx.library.ensure(force=True)
+                self.ctx.counters.reloads += 1
+            except Exception as exc:
+                self._emit(slot, error_reply(f"ERR tairproxy: cannot load the Lua library: {exc}"))
+                self._complete(slot)
+                return
+            if self.closing:
+                return
+            self.inflight += 1
+            self.resend(slot)
+
+        slot.retried = True
+        asyncio.get_running_loop().create_task(reload_and_resend())
+
+    def poll_again(self, slot: Slot) -> bool:
+        """Re-send a blocking call after a backoff; False once its timeout has passed."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if now >= slot.deadline:
+            return False
+        delay = min(slot.delay, slot.deadline - now)
+        slot.delay = min(slot.delay * 2, POLL_MAX)
+
+        def resend() -> None:
+            if self.closing:
+                return
+            self.inflight += 1
+            self.resend(slot)
+
+        loop.call_later(delay, resend)
+        return True
+
+    def reload_library_soon(self) -> None:
+        async def reload() -> None:
+            try:
+                await self.ctx.library.ensure(force=True)
+            except Exception as exc:
+                log.warning("cannot reload the Lua library: %s", exc)
+
+        asyncio.get_running_loop().create_task(reload())
+
+    # ----- writing to the client, in order --------------------------------
+
+    def _write(self, data: bytes) -> None:
+        batch = self._batch
+        if batch is not None:
+            batch.append(data)
+            return
+        round_ = self.ctx.delivery_round
+        if round_ is not None:
+            # Inside a pipeline's reply loop: everything for this client goes out in one write.
+            self._batch = [data]
+            round_.append(self)
+            return
+        self._write_now(data)
+
+    def _write_now(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        transport.write(data)
+        if self.client_paused_writing and not self.pinned:
+            self._check_output_limit()
+
+    def end_delivery_round(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch:
+            self._write_now(b"".join(batch) if len(batch) > 1 else batch[0])
+
+    def _emit(self, slot: Slot, data: bytes) -> None:
+        if self.pending and self.pending[0] is slot:
+            self._write(data)
+        else:
+            slot.chunks.append(data)
+
+    def _complete(self, slot: Slot) -> None:
+        slot.done = True
+        if self.pending and self.pending[0] is slot:
+            self._flush()
+        if self.barrier and not self.inflight:
+            self._release_barrier()
+        elif self.inflight < self.ctx.limits.max_inflight // 2:
+            self._resume_if_drained()
+
+    def _flush(self) -> None:
+        pending = self.pending
+        write = self._write
+        while pending:
+            slot = pending[0]
+            if slot.chunks:
+                write(b"".join(slot.chunks) if len(slot.chunks) > 1 else slot.chunks[0])
+                slot.chunks = []
+            if not slot.done:
+                return
+            pending.popleft()
+            if slot.close_after:
+                self._close_client()
+                return
+        if self.closing:
+            self._close_client()
+
+    def _subscribed_frame(self, frame: bytes) -> bytes:
+        """A frame on a RESP2 subscribed connection: track the subscription count, and turn
+        the PING placeholders of refused Tair commands into Valkey's refusal."""
+        if frame.startswith(b"*3\r\n$"):
+            kind = frame[frame.index(b"\r\n", 4) + 2 :].split(b"\r\n", 1)[0].lower()
+            if kind in SUBSCRIPTION_REPLIES:
+                self.subscribed = True
+            elif kind in UNSUBSCRIPTION_REPLIES and frame.endswith(b":0\r\n"):
+                self.subscribed = False
+        elif frame.startswith(b"*2\r\n$4\r\npong\r\n") and self.pong_rewrites:
+            rewrite = self.pong_rewrites.popleft()
+            if rewrite is not None:
+                return rewrite
+        elif frame == b"+RESET\r\n":
+            self.subscribed = False
+            self.pong_rewrites.clear()
+            self.reset_local_state()
+        return frame
+
+    # ----- lifecycle and flow control ------------------------------------
+
+    def reset_local_state(self) -> None:
+        self.authenticated = not self.ctx.auth_required
+        self.resp3 = False
+        self.db = 0
+        self.client_name = None
+        self.in_multi = False
+        self.multi_transforms = {}
+
+    def _close_client(self) -> None:
+        self.closing = True
+        if self._batch:
+            self.end_delivery_round()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self.ctx.sessions.discard(self)
+        pipe = self.pipe
+        if pipe is not None:
+            pipe.members.discard(self)
+            if self.pinned:
+                pipe.owner = None
+                pipe.close()
+        self.pipe = None
+
+    def pause_writing(self) -> None:
+        self.client_paused_writing = True
+        if self.pinned and self.pipe is not None and self.pipe.transport is not None:
+            self.pipe.transport.pause_reading()
+        else:
+            self.pause_client_reading("output")
+            self._check_output_limit()
+
+    def resume_writing(self) -> None:
+        self.client_paused_writing = False
+        if self.pinned and self.pipe is not None and self.pipe.transport is not None:
+            self.pipe.transport.resume_reading()
+        else:
+            self.resume_client_reading("output")
+
+    def _check_output_limit(self) -> None:
+        limit = self.ctx.limits.client_output
+        if limit and self.transport is not None and self.transport.get_write_buffer_size() > limit:
+            log.warning(
+                "client %d disconnected: %d bytes of replies unread (limit %d)",
+                self.client_id, self.transport.get_write_buffer_size(), limit,
+            )
+            self.closing = True
+            self.transport.abort()
+
+    def _resume_if_drained(self) -> None:
+        if "inflight" in self._paused_by and self.inflight < self.ctx.limits.max_inflight // 2:
+            self.resume_client_reading("inflight")
+
+    def pause_client_reading(self, why: str) -> None:
+        if not self._paused_by and self.transport is not None and not self.closing:
+            self.transport.pause_reading()
+        self._paused_by.add(why)
+
+    def resume_client_reading(self, why: str) -> None:
+        self._paused_by.discard(why)
+        if not self._paused_by and self.transport is not None and not self.closing:
+            self.transport.resume_reading()
+
+
+class _NotPlain(Exception):
+    """A frame that is not a plain array of bulk strings: leave it to the exact scanner."""
+
+
+def _canonical_end(buf: bytearray, pos: int, args: list[bytes]) -> int:
+    """End of the command hiredis parsed at ``pos``, checking it is the canonical multibulk
+    Valkey accepts (``*N`` then ``$len`` bulks: no other RESP type, no nesting); raises
+    _NotPlain otherwise. hiredis itself refuses non-canonical lengths such as ``$03``."""
+    if buf[pos] != 42:  # '*'
+        raise _NotPlain
+    n = len(args)
+    pos += 4 if n < 10 else 3 + len(str(n))
+    for a in args:
+        if buf[pos] != 36:  # '$'
+            raise _NotPlain
+        n = len(a)
+        pos += (6 if n < 10 else 7 if n < 100 else 5 + len(str(n))) + n
+    return pos
+
+
+# ----- native commands the session must watch --------------------------------
+
+
+def _on_multi(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    session._forward(raw, 1)
+    if not session.in_multi:
+        session.in_multi = True
+        session.multi_transforms = {}
+        session.multi_count = 0
+        session.multi_has_tair = False
+
+
+def _on_exec(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    transforms = session.multi_transforms if session.in_multi else {}
+    has_tair = session.in_multi and session.multi_has_tair
+    session.in_multi = False
+    session.multi_transforms = {}
+    if has_tair:
+        session._expect(Slot(session, handler=replies.exec_reply(transforms)), raw)
+    else:
+        session._forward(raw, 1)
+
+
+def _on_discard(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    session.in_multi = False
+    session.multi_transforms = {}
+    session._forward(raw, 1)
+
+
+def _on_hello(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    version = None
+    if len(args) > 1:
+        try:
+            version = int(args[1])
+        except ValueError:
+            version = None
+    if any(a.lower() == b"auth" for a in args[2:]):
+        session._expect(Slot(session, handler=_chain(replies.auth_reply, replies.hello_reply(version))), raw)
+    else:
+        session._expect(Slot(session, handler=replies.hello_reply(version)), raw)
+
+
+def _chain(*handlers: Callable) -> Callable:
+    def handler(session: ClientSession, slot: Slot, reply: bytes) -> bytes:
+        for h in handlers:
+            reply = h(session, slot, reply)
+        return reply
+
+    return handler
+
+
+def _on_auth(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    session._expect(Slot(session, handler=replies.auth_reply), raw)
+
+
+def _on_reset(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    # Reached only when pinned (a shared session's RESET is answered locally).
+    if session.subscribed and not session.resp3:
+        session.pipe.send(raw)  # +RESET arrives within the subscribed stream
+    else:
+        session._expect(Slot(session, handler=replies.reset_reply), raw)
+
+
+def _on_select(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    try:
+        db = int(args[1]) if len(args) == 2 and not session.in_multi else None
+    except ValueError:
+        db = None
+    if db is None:
+        session._forward(raw, 1)  # Valkey refuses it, or it only runs at EXEC
+    else:
+        session._expect(Slot(session, handler=replies.select_reply(db)), raw)
+
+
+def _on_raw_mode(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    session._forward(raw, 1)
+    session.raw = True
+    session.pipe.raw = True
+
+
+def _on_subscribing(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    if not session.pinned:
+        # UNSUBSCRIBE on a shared connection: nothing to leave; Valkey answers as usual.
+        session._forward(raw, 1)
+        return
+    if session.resp3:
+        session.pipe.send(raw)  # confirmations arrive as pushes
+        return
+    if args[0].lower() in SUBSCRIPTION_REPLIES:
+        session.subscribed = True
+    if session.subscribed:
+        session.pipe.send(raw)  # confirmations arrive as frames of the subscribed stream
+    else:
+        session._forward(raw, 1)
+
+
+def _on_ping(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    if session.subscribed and not session.resp3:
+        session.pong_rewrites.append(None)
+        session.pipe.send(raw)
+    else:
+        session._forward(raw, 1)
+
+
+def _on_client(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    # CLIENT REPLY OFF/SKIP breaks the one-reply-per-command rule.
+    if len(args) > 1 and args[1].lower() == b"reply":
+        _on_raw_mode(session, args, raw)
+    else:
+        session._forward(raw, 1)
+
+
+def _on_cluster(session: ClientSession, args: list[bytes], raw: bytes) -> None:
+    sub = args[1].lower() if len(args) > 1 else b""
+    if session.ctx.cluster is None or sub not in REWRITTEN_SUBCOMMANDS:
+        session._forward(raw, 1)
+        return
+    session._expect(Slot(session, handler=replies.cluster_reply(sub)), raw)
+
+
+_TRACKED: dict[bytes, Callable[[ClientSession, list[bytes], bytes], None]] = {
+    b"multi": _on_multi,
+    b"exec": _on_exec,
+    b"discard": _on_discard,
+    b"hello": _on_hello,
+    b"auth": _on_auth,
+    b"reset": _on_reset,
+    b"client": _on_client,
+    b"cluster": _on_cluster,
+    b"select": _on_select,
+    b"ping": _on_ping,
+    **{name: _on_raw_mode for name in RAW_MODE},
+    **{name: _on_subscribing for name in SUBSCRIBING},
+}
+
+SPECIAL_NATIVE_NAMES = frozenset(_TRACKED) | PINNING_NAMES | local.LOCAL_NAMES
