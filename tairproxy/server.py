@@ -64,6 +64,20 @@ async def check_upstream(address: UpstreamAddress) -> UpstreamFeatures:
     return UpstreamFeatures(server, version, hash_field_expiry)
 
 
+async def prepare_upstream(address: UpstreamAddress, library: LibraryManager | None = None) -> UpstreamFeatures:
+    """Start-up checks and the library load, done once per process group (the parent of
+    ``--workers`` does it before forking)."""
+    features = await check_upstream(address)
+    log.info("upstream %s is %s %s", address, features.server, features.version)
+    if not features.hash_field_expiry:
+        log.warning(
+            "upstream is %s %s without hash-field expiration: TairHash TTL commands will fail "
+            "(Valkey >= 9.0 needed)", features.server, features.version,
+        )
+    await (library or LibraryManager(address)).ensure()
+    return features
+
+
 class ProxyServer:
     def __init__(self, ctx: ProxyContext, servers: list[asyncio.AbstractServer]):
         self.ctx = ctx
@@ -72,6 +86,14 @@ class ProxyServer:
     @property
     def addresses(self) -> list[tuple[str, int]]:
         return [s.sockets[0].getsockname()[:2] for s in self.servers if s.sockets]
+
+    def stats(self) -> dict[str, float]:
+        """The numbers of the periodic stats line (see tairproxy.stats): the core's own
+        counters when its context provides ``stats()``, else the connected clients."""
+        provider = getattr(self.ctx, "stats", None)
+        if callable(provider):
+            return provider()
+        return {"clients": len(self.ctx.sessions)}
 
     async def close(self) -> None:
         for s in self.servers:
@@ -96,13 +118,7 @@ async def start_proxy(
     address = upstream if isinstance(upstream, UpstreamAddress) else UpstreamAddress.parse(upstream)
     library = LibraryManager(address)
     if check:
-        features = await check_upstream(address)
-        if not features.hash_field_expiry:
-            log.warning(
-                "upstream is %s %s without hash-field expiration: TairHash TTL commands will fail "
-                "(Valkey >= 9.0 needed)", features.server, features.version,
-            )
-        await library.ensure()
+        await prepare_upstream(address, library)
     ctx = ProxyContext(table or command_table(), address, library, max_bulk=max_bulk, cluster=cluster)
     loop = asyncio.get_running_loop()
     hosts = bind.split() if isinstance(bind, str) else bind
