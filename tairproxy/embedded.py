@@ -100,16 +100,18 @@ def _alive(pid: int) -> bool:
 class EmbeddedValkey:
     """A valkey-server child with AOF on and its data in ``data_dir``."""
 
-    def __init__(self, data_dir: str | os.PathLike, port: int = 0, extra: list[str] | None = None):
+    def __init__(self, data_dir: str | os.PathLike, port: int = 0, extra: list[str] | None = None,
+                 host: str = "127.0.0.1"):
         self.data_dir = Path(data_dir).resolve()
-        self.port = port or free_port()
+        self.host = host
+        self.port = port or free_port(host)
         self.extra = list(extra or [])
         self.process: subprocess.Popen | None = None
         self._lock: DataDirLock | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        return f"redis://{self.host}:{self.port}"
 
     @property
     def log_file(self) -> Path:
@@ -126,7 +128,7 @@ class EmbeddedValkey:
             self._lock = lock
         args = [
             valkey_server_binary(),
-            "--bind", "127.0.0.1",
+            "--bind", self.host,
             "--port", str(self.port),
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
@@ -157,7 +159,7 @@ class EmbeddedValkey:
                 err = self.process.stderr.read().decode(errors="replace").strip() if self.process.stderr else ""
                 raise RuntimeError(f"valkey-server exited at start-up ({describe_exit(self.process.returncode)}): "
                                    f"{err or 'see ' + str(self.log_file)}")
-            state = _probe(self.port)
+            state = _probe(self.host, self.port)
             now = time.monotonic()
             if state == "ready":
                 return
@@ -211,10 +213,10 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
         proc.wait()
 
 
-def _probe(port: int) -> str | dict[str, str] | None:
+def _probe(host: str, port: int) -> str | dict[str, str] | None:
     """'ready', the INFO persistence fields while loading, or None when it does not answer."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+        with socket.create_connection((host, port), timeout=1.0) as s:
             s.sendall(b"PING\r\n")
             reply = _read_reply(s)
             if reply.startswith(b"+PONG"):

@@ -95,15 +95,17 @@ def test_cluster_compose_has_six_nodes_a_proxy_beside_each_and_an_init_job():
     for name in nodes:
         assert services[name]["image"] == "valkey/valkey:9"
         assert "--cluster-enabled" in services[name]["command"]
-    init = services["cluster-init"]
-    assert "--cluster-replicas 1" in " ".join(init["command"])
+    script = (ROOT / "docker" / "cluster-init.sh").read_text()
+    assert '--cluster-replicas "$REPLICAS"' in script and "REPLICAS=${REPLICAS:-1}" in script
+    assert " ".join(f"{n}:6379" for n in nodes) in script
     for i, name in enumerate(proxies, start=1):
         env = services[name]["environment"]
         assert env["TAIRPROXY_UPSTREAM"] == f"redis://valkey-{i}:6379"
         mapping = dict(item.split("=") for item in env["TAIRPROXY_CLUSTER_MAP"].split(","))
         assert set(mapping) == {f"{n}:6379" for n in nodes}
         assert mapping[f"valkey-{i}:6379"] == f"127.0.0.1:{env['TAIRPROXY_PORT']}"
-        assert services[name]["ports"] == [f"{env['TAIRPROXY_PORT']}:{env['TAIRPROXY_PORT']}"]
+        port = env["TAIRPROXY_PORT"]
+        assert services[name]["ports"] == [f"${{TAIRPROXY_PUBLISH:-127.0.0.1}}:{port}:{port}"]
         assert services[name]["depends_on"]["cluster-init"]["condition"] == "service_completed_successfully"
 
 
