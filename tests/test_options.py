@@ -109,3 +109,12 @@ def test_version_and_help():
 def test_pyproject_takes_the_version_from_the_package():
     text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in text and 'attr = "tairproxy.__version__"' in text
+
+
+def test_the_readme_options_table_lists_every_flag_and_variable():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme[readme.index("### Options"):readme.index("## Operations")]
+    rows = [line for line in table.splitlines() if line.startswith("| `--")]
+    for opt in OPTIONS:
+        (row,) = [r for r in rows if f"`{opt.flag} " in r or f"`{opt.flag}`" in r]
+        assert f"`{opt.env}`" in row

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 USER_TESTS = '''
 import redis
@@ -29,6 +33,15 @@ def test_a_users_suite_gets_a_tair_server_and_a_flushed_tair_client(pytester):
     # A subprocess, as a user's run: the plugin must come from the installed entry point.
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_the_readme_example_passes_as_written(pytester):
+    (example,) = re.findall(r"```python\n# (test_\w+)\.py\n(.*?)```", README.read_text(), re.S)
+    name, code = example
+    assert len(code.strip().splitlines()) <= 5
+    pytester.makepyfile(**{name: code})
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 def test_the_server_is_started_once_per_session_and_stopped_after(pytester):
