@@ -5,157 +5,166 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import ssl
 import sys
+from collections.abc import Callable, Coroutine
 
 from tairproxy.cluster import ClusterMap
-from tairproxy.embedded import EmbeddedValkey
-from tairproxy.server import UpstreamUnsuitable, server_tls_context, start_proxy
+from tairproxy.embedded import DataDirInUse, EmbeddedValkey, describe_exit
+from tairproxy.limits import raise_fd_limit
+from tairproxy.logs import setup_logging
+from tairproxy.options import UsageError, parse_args
+from tairproxy.server import UpstreamUnsuitable, prepare_upstream, server_tls_context, start_proxy
+from tairproxy.stats import report_stats
 from tairproxy.upstream import UpstreamAddress
+from tairproxy.workers import EXIT_STARTUP, Supervisor
 
-DEFAULT_MAX_BULK = 512 * 1024 * 1024  # Valkey's proto-max-bulk-len default
+log = logging.getLogger("tairproxy")
+
+EMBEDDED_POLL = 0.2  # seconds between checks that the embedded server is still alive
 
 
-def _env(name: str, default: str | None) -> str | None:
-    return os.environ.get("TAIRPROXY_" + name, default)
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="tairproxy",
-        description="Tair extension commands (TairString, TairHash, ...) on stock Valkey. "
-        "Every flag can also be set as TAIRPROXY_<FLAG> in the environment.",
-    )
-    p.add_argument("--upstream", default=_env("UPSTREAM", None),
-                   help="Valkey to front, e.g. redis://host:6379, rediss://..., unix:///path "
-                        "(default: start an embedded valkey-server)")
-    p.add_argument("--bind", default=_env("BIND", "127.0.0.1"),
-                   help="addresses to listen on, space-separated like valkey-server's bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=int(_env("PORT", "6380")), help="port to listen on (default 6380)")
-    p.add_argument("--data-dir", default=_env("DATA_DIR", "./tairproxy-data"),
-                   help="embedded Valkey's data directory (default ./tairproxy-data)")
-    p.add_argument("--valkey-port", type=int, default=int(_env("VALKEY_PORT", "0")),
-                   help="embedded Valkey's port (default: a free port)")
-    p.add_argument("--max-bulk-len", type=int, default=int(_env("MAX_BULK_LEN", str(DEFAULT_MAX_BULK))),
-                   help="largest bulk string accepted from clients (default 512MB, as Valkey's proto-max-bulk-len)")
-    p.add_argument("--tls-cert-file", default=_env("TLS_CERT_FILE", None),
-                   help="serve clients over TLS with this certificate (PEM)")
-    p.add_argument("--tls-key-file", default=_env("TLS_KEY_FILE", None), help="private key of --tls-cert-file")
-    p.add_argument("--tls-ca-cert-file", default=_env("TLS_CA_CERT_FILE", None),
-                   help="CA to verify a rediss:// upstream with (default: the system's CAs)")
-    p.add_argument("--cluster-map", default=_env("CLUSTER_MAP", None),
-                   help="cluster sidecar mode: node_host:port=proxy_host:port,... so clients only see proxies")
-    p.add_argument("--cluster-port-offset", type=int,
-                   default=int(_env("CLUSTER_PORT_OFFSET", "0")) or None,
-                   help="cluster sidecar mode: proxy port = node port + N on the same host")
-    p.add_argument("--workers", type=int, default=int(_env("WORKERS", "1")),
-                   help="proxy processes sharing the port with SO_REUSEPORT (default 1); the proxy is "
-                        "stateless, so more workers only add CPU")
-    p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
-    return p.parse_args(argv)
+class StartupError(RuntimeError):
+    """The proxy cannot start; the message is the one-line reason."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+        args = parse_args(argv)
+    except UsageError as exc:
+        print(f"tairproxy: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(args.log_level, args.log_format)
+    raise_fd_limit()  # before the embedded server starts: it inherits the limit
     embedded = None
     upstream = args.upstream
     if not upstream:
         embedded = EmbeddedValkey(args.data_dir, port=args.valkey_port)
         try:
-            embedded.start()
+            embedded.start(timeout=args.valkey_start_timeout)
+        except DataDirInUse as exc:
+            log.error("%s", exc)
+            return 1
         except Exception as exc:
-            print(f"tairproxy: cannot start embedded valkey-server: {exc}", file=sys.stderr)
+            log.error("cannot start embedded valkey-server: %s", exc)
             return 1
         upstream = embedded.url
     try:
         if args.workers > 1:
             return _run_workers(args, upstream, embedded)
-        return asyncio.run(_serve(args, upstream, embedded))
+        return _run(_serve(args, upstream, embedded))
     except KeyboardInterrupt:
         return 0
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 1
     finally:
         if embedded is not None:
             embedded.stop()
 
 
+def _run(coro: Coroutine) -> int:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
 def _run_workers(args: argparse.Namespace, upstream: str, embedded: EmbeddedValkey | None) -> int:
-    """Fork workers that share the listening port; the parent only supervises (and owns Valkey)."""
-    children: list[int] = []
-    for i in range(args.workers):
-        pid = os.fork()
-        if pid == 0:
-            # Until the worker's loop installs its own handler, SIGTERM must still end it cleanly.
-            signal.signal(signal.SIGTERM, signal.default_int_handler)
-            code = 1
-            try:
-                code = asyncio.run(_serve(args, upstream, embedded, reuse_port=True, announce=i == 0))
-            except KeyboardInterrupt:
-                code = 0
-            finally:
-                os._exit(code)
-        children.append(pid)
+    """Check the upstream and load the library once, then fork the workers; the parent only
+    supervises (and owns the embedded server)."""
+    address = _address(args, upstream)
+    # A plain asyncio loop in the parent: no event loop of the parent survives into the children.
+    try:
+        asyncio.run(_startup_checks(address))
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 1
 
-    def forward(signum, frame):
-        for child in children:
-            try:
-                os.kill(child, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+    def serve(index: int, replacement: bool) -> int:
+        try:
+            return _run(_serve(args, upstream, embedded, worker=index, announce=index == 1 and not replacement))
+        except StartupError as exc:
+            log.error("%s", exc)
+            return EXIT_STARTUP
 
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    status = 0
-    for _ in children:
-        pid, code = os.wait()
-        if os.waitstatus_to_exitcode(code) != 0 and status == 0:
-            status = 1
-            forward(None, None)  # one worker failed (e.g. port in use): stop the others too
-    return status
+    return Supervisor(args.workers, serve, embedded).run()
+
+
+async def _startup_checks(address: UpstreamAddress) -> None:
+    try:
+        await prepare_upstream(address)
+    except (UpstreamUnsuitable, RuntimeError, OSError, TimeoutError) as exc:
+        raise StartupError(str(exc) or type(exc).__name__) from None
+
+
+def _address(args: argparse.Namespace, upstream: str) -> UpstreamAddress:
+    return UpstreamAddress.parse(upstream, tls_ca_file=args.tls_ca_cert_file)
 
 
 async def _serve(
     args: argparse.Namespace,
     upstream: str,
     embedded: EmbeddedValkey | None,
-    reuse_port: bool = False,
+    worker: int = 0,
     announce: bool = True,
 ) -> int:
+    address = _address(args, upstream)
+    if not worker:
+        await _startup_checks(address)
     try:
-        cluster = ClusterMap.parse(args.cluster_map, args.cluster_port_offset)
         proxy = await start_proxy(
-            UpstreamAddress.parse(upstream, tls_ca_file=args.tls_ca_cert_file),
-            bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=reuse_port,
-            cluster=cluster, tls=server_tls_context(args.tls_cert_file, args.tls_key_file),
+            address, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=bool(worker),
+            cluster=ClusterMap.parse(args.cluster_map, args.cluster_port_offset), check=False,
+            tls=server_tls_context(args.tls_cert_file, args.tls_key_file),
         )
-    except (UpstreamUnsuitable, ValueError, ssl.SSLError) as exc:
-        print(f"tairproxy: {exc}", file=sys.stderr)
-        return 1
+    except (ValueError, ssl.SSLError) as exc:
+        raise StartupError(str(exc)) from None
     except OSError as exc:
-        print(f"tairproxy: cannot listen on {args.bind} port {args.port}: {exc}", file=sys.stderr)
-        return 1
+        raise StartupError(f"cannot listen on {args.bind} port {args.port}: {exc}") from None
     if announce:
         workers = f" ({args.workers} workers)" if args.workers > 1 else ""
         for host, port in proxy.addresses:
-            print(f"tairproxy listening on {host}:{port}{workers}", flush=True)
+            log.info("tairproxy listening on %s:%d%s", host, port, workers,
+                     extra={"fields": {"host": host, "port": port, "workers": args.workers}})
         if embedded is not None:
-            print(f"embedded valkey-server at {embedded.url}, data in {embedded.data_dir}", flush=True)
+            log.info("embedded valkey-server at %s, data in %s", embedded.url, embedded.data_dir,
+                     extra={"fields": {"valkey": embedded.url, "data_dir": str(embedded.data_dir)}})
         else:
-            print(f"fronting {UpstreamAddress.parse(upstream)}", flush=True)
+            log.info("fronting %s", address)
     stop = asyncio.Event()
+    exit_code = 0
+
+    def fail() -> None:
+        nonlocal exit_code
+        exit_code = 1
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    tasks = []
+    if args.stats_interval:
+        tasks.append(asyncio.create_task(report_stats(proxy.stats, args.stats_interval)))
+    if embedded is not None and not worker:  # under --workers the parent watches the server
+        tasks.append(asyncio.create_task(_watch_embedded(embedded, fail)))
     await stop.wait()
-    if announce:
-        print("tairproxy: shutting down", flush=True)
+    for task in tasks:
+        task.cancel()
+    if announce or exit_code:
+        log.info("shutting down")
     await proxy.close()
-    return 0
+    return exit_code
+
+
+async def _watch_embedded(embedded: EmbeddedValkey, on_exit: Callable[[], None]) -> None:
+    """The embedded server died (kill -9, OOM, SHUTDOWN): say so and stop, so that whatever
+    supervises tairproxy restarts both instead of a proxy answering errors forever."""
+    while (code := embedded.exited()) is None:
+        await asyncio.sleep(EMBEDDED_POLL)
+    log.error("embedded valkey-server stopped (%s): tairproxy exits so that its supervisor can "
+              "restart it (see %s)", describe_exit(code), embedded.log_file,
+              extra={"fields": {"valkey_exit": describe_exit(code)}})
+    on_exit()

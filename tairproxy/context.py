@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from tairproxy.cluster import ClusterMap
 from tairproxy.dispatch import CommandTable
 from tairproxy.library import LibraryManager
+from tairproxy.limits import admits
+from tairproxy.logs import RepeatedEvent
 from tairproxy.upstream import UpstreamAddress
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,8 @@ class Limits:
     client_output: int = 256 * 1024 * 1024
     # Clients whose commands may be awaiting replies before we stop reading from it.
     max_inflight: int = 100_000
-    max_clients: int = 0  # 0 = no limit
+    # Descriptors for clients (tairproxy.limits): a pinned client holds two. 0 = no limit.
+    max_clients: int = 0
 
 
 @dataclass
@@ -67,6 +70,8 @@ class ProxyContext:
         self.delivery_round: list | None = None
         # Lower-case names a session must look at; everything else is forwarded as is.
         self.special_names = table.names() | SPECIAL_NATIVE_NAMES
+        self.pinned_now = 0  # sessions holding an upstream connection of their own
+        self.refused = RepeatedEvent(log, "upstream down: {count} commands refused in the last {window}")
         self._shared: list = [None] * max(1, shared_connections)
         self._next = itertools.cycle(range(len(self._shared)))
 
@@ -84,6 +89,32 @@ class ProxyContext:
             pipe = self._shared[i] = UpstreamPipeline(self)
             pipe.connect()
         return pipe
+
+    def admits_client(self) -> bool:
+        limit = self.limits.max_clients
+        return not limit or admits(len(self.sessions), self.pinned_now, limit)
+
+    def upstream_up(self) -> None:
+        self.library.health.up()
+
+    def upstream_down(self, reason: str, refused: int) -> None:
+        self.library.health.down(reason)
+        if refused:
+            self.refused("upstream %s unavailable (%s): %d commands refused", self.address, reason, refused)
+
+    def stats(self) -> dict[str, float]:
+        """The numbers of the periodic stats line and of INFO tairproxy."""
+        c = self.counters
+        return {
+            "clients": len(self.sessions),
+            "pinned": self.pinned_now,
+            "upstream_connections": self.upstream_connections,
+            "commands_total": c.commands,
+            "tair_commands_total": c.tair_commands,
+            "batches_total": c.batches,
+            "batched_calls_total": c.batched_calls,
+            "errors_total": c.upstream_errors,
+        }
 
     def pinned_pipeline(self, session):
         from tairproxy.pipeline import UpstreamPipeline

@@ -14,6 +14,7 @@ import logging
 from functools import lru_cache
 from importlib import resources
 
+from tairproxy.logs import UpstreamHealth
 from tairproxy.resp import Error
 from tairproxy.upstream import ControlConnection
 
@@ -58,6 +59,8 @@ class LibraryManager:
 
     def __init__(self, address):
         self.address = address
+        # One line per up/down change of the upstream, shared with whatever else connects to it.
+        self.health = UpstreamHealth(str(address))
         self._inflight: asyncio.Future | None = None
 
     async def ensure(self, force: bool = False) -> None:
@@ -77,7 +80,12 @@ class LibraryManager:
 
     async def _load(self, force: bool) -> None:
         source, version = library_source()
-        conn = await ControlConnection.open(self.address)
+        try:
+            conn = await ControlConnection.open(self.address)
+        except (OSError, TimeoutError, ConnectionError) as exc:
+            self.health.down(str(exc) or type(exc).__name__)
+            raise
+        self.health.up()
         try:
             if not force:
                 current = await conn.call("FCALL_RO", VERSION_FUNCTION, "0")

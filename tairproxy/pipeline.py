@@ -71,10 +71,13 @@ class UpstreamPipeline(asyncio.Protocol):
             )
         except Exception as exc:  # any failure: every waiting client is told promptly
             reason = str(exc) or type(exc).__name__
+            ctx.upstream_down(reason, sum(len(r.slots) if r.__class__ is Batch else 1 for r in self.waiting))
             self._fail(f"ERR tairproxy: upstream {ctx.address} unavailable: {reason}")
             return
         if self.closed:
             transport.close()
+            return
+        ctx.upstream_up()
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
@@ -131,7 +134,16 @@ class UpstreamPipeline(asyncio.Protocol):
         if len(out) == 1 and out[0].__class__ is bytes:
             self.transport.write(out[0])
             return
-        self.transport.write(b"".join(part if part.__class__ is bytes else part.encode() for part in out))
+        counters = self.ctx.counters
+        parts = []
+        for part in out:
+            if part.__class__ is not bytes:
+                if len(part.slots) > 1:
+                    counters.batches += 1
+                    counters.batched_calls += len(part.slots)
+                part = part.encode()
+            parts.append(part)
+        self.transport.write(b"".join(parts))
 
     # ----- replies -----------------------------------------------------
 

@@ -11,6 +11,7 @@ from tairproxy.cluster import ClusterMap
 from tairproxy.context import Limits, ProxyContext
 from tairproxy.dispatch import CommandTable
 from tairproxy.library import LibraryManager
+from tairproxy.limits import client_capacity
 from tairproxy.resp import Error
 from tairproxy.session import ClientSession
 from tairproxy.upstream import ControlConnection, UpstreamAddress
@@ -83,6 +84,20 @@ async def check_upstream(address: UpstreamAddress) -> UpstreamFeatures:
     return UpstreamFeatures(server, version, hash_field_expiry)
 
 
+async def prepare_upstream(address: UpstreamAddress, library: LibraryManager | None = None) -> UpstreamFeatures:
+    """Start-up checks and the library load, done once per process group (the parent of
+    ``--workers`` does it before forking)."""
+    features = await check_upstream(address)
+    log.info("upstream %s is %s %s", address, features.server, features.version)
+    if not features.hash_field_expiry:
+        log.warning(
+            "upstream is %s %s without hash-field expiration: TairHash TTL commands will fail "
+            "(Valkey >= 9.0 needed)", features.server, features.version,
+        )
+    await (library or LibraryManager(address)).ensure()
+    return features
+
+
 class ProxyServer:
     def __init__(self, ctx: ProxyContext, servers: list[asyncio.AbstractServer]):
         self.ctx = ctx
@@ -91,6 +106,14 @@ class ProxyServer:
     @property
     def addresses(self) -> list[tuple[str, int]]:
         return [s.sockets[0].getsockname()[:2] for s in self.servers if s.sockets]
+
+    def stats(self) -> dict[str, float]:
+        """The numbers of the periodic stats line (see tairproxy.stats): the core's own
+        counters when its context provides ``stats()``, else the connected clients."""
+        provider = getattr(self.ctx, "stats", None)
+        if callable(provider):
+            return provider()
+        return {"clients": len(self.ctx.sessions)}
 
     async def close(self) -> None:
         for s in self.servers:
@@ -117,21 +140,18 @@ async def start_proxy(
     address = upstream if isinstance(upstream, UpstreamAddress) else UpstreamAddress.parse(upstream)
     library = LibraryManager(address)
     if check:
-        features = await check_upstream(address)
-        if not features.hash_field_expiry:
-            log.warning(
-                "upstream is %s %s without hash-field expiration: TairHash TTL commands will fail "
-                "(Valkey >= 9.0 needed)", features.server, features.version,
-            )
-        await library.ensure()
-    limits = limits or Limits()
+        await prepare_upstream(address, library)
+    limits = limits or Limits(max_clients=client_capacity())
     limits.max_bulk = max_bulk
     ctx = ProxyContext(
         table or command_table(), address, library, limits=limits, cluster=cluster,
         shared_connections=shared_connections,
     )
-    if check:
+    try:
         ctx.auth_required = await upstream_requires_auth(address)
+    except (OSError, TimeoutError, ConnectionError) as exc:
+        if check:
+            raise UpstreamUnsuitable(f"cannot connect to upstream {address}: {exc or 'timeout'}") from None
     loop = asyncio.get_running_loop()
     hosts = bind.split() if isinstance(bind, str) else bind
     servers = []

@@ -117,8 +117,8 @@ class ClientSession(asyncio.Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         transport.set_write_buffer_limits(high=1 << 20)
-        limit = self.ctx.limits.max_clients
-        if limit and len(self.ctx.sessions) >= limit:
+        if not self.ctx.admits_client():
+            log.warning("client refused: max number of clients reached (%d)", self.ctx.limits.max_clients)
             transport.write(MAX_CLIENTS)
             self.closing = True
             transport.close()
@@ -171,19 +171,21 @@ class ClientSession(asyncio.Protocol):
                     if args[0].lower() in names:
                         special = True
                     commands.append((end, args))
-                partial = reader.has_data()
+                # hiredis's has_data() is False when a command stops at an element boundary:
+                # the canonical ends say exactly where the complete commands stop.
+                partial = end < len(buf)
                 oversized = len(buf) > self.ctx.max_bulk
-                slow = special or partial or oversized or self.in_multi or self.subscribed
-                if slow:
-                    if partial or oversized:
-                        # Valkey rejects a bad header before the body arrives; so do we.
+                if partial or oversized:
+                    # Valkey rejects a bad header before the body arrives; so do we.
+                    if oversized:
                         pos = 0
-                        for end, args in commands:
+                        for cmd_end, args in commands:
                             if any(len(a) > self.ctx.max_bulk for a in args):
-                                scan_command(self.inbuf, pos, self.ctx.max_bulk)
-                            pos = end
-                        if partial:
-                            scan_command(self.inbuf, pos, self.ctx.max_bulk)
+                                scan_command(buf, pos, self.ctx.max_bulk)
+                            pos = cmd_end
+                    if partial:
+                        scan_command(buf, end, self.ctx.max_bulk)
+                slow = special or self.in_multi or self.subscribed
             except (hiredis.ProtocolError, hiredis.ReplyError, _NotPlain, AttributeError, TypeError,
                     IndexError, ProtocolError):
                 # Nothing was forwarded in this call: rescan it all exactly, for good.
@@ -193,8 +195,8 @@ class ClientSession(asyncio.Protocol):
             if slow:
                 self._dispatch(commands)
             elif commands:
-                data = bytes(buf)
-                buf.clear()
+                data = bytes(buf[:end]) if partial else bytes(buf)
+                del buf[:end]
                 self._forward(data, len(commands))
         if self.inflight > self.ctx.limits.max_inflight:
             self.pause_client_reading("inflight")
@@ -420,6 +422,7 @@ class ClientSession(asyncio.Protocol):
         if self.pipe is not None:
             self.pipe.members.discard(self)
         self.pinned = True
+        self.ctx.pinned_now += 1
         self.pipe = self.ctx.pinned_pipeline(self)
         log.debug("session %d pinned: %s", self.client_id, reason)
         for command in local.replay_commands(self):
@@ -668,7 +671,10 @@ class ClientSession(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
-        self.ctx.sessions.discard(self)
+        if self in self.ctx.sessions:
+            self.ctx.sessions.discard(self)
+            if self.pinned:
+                self.ctx.pinned_now -= 1
         pipe = self.pipe
         if pipe is not None:
             pipe.members.discard(self)

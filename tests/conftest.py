@@ -12,6 +12,9 @@ import redis
 from tairproxy.embedded import EmbeddedValkey
 from tests.helpers import ProxyThread, RawClient
 
+# pytester runs the tairproxy pytest plugin the way a user's test suite does.
+pytest_plugins = ["pytester"]
+
 
 def _docker_valkey():
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import redis
 import yaml
 
 from tairproxy.embedded import free_port
+from tests.cli_harness import ProxyProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,36 +40,30 @@ def test_dockerfile_installs_the_package_and_runs_the_cli():
 
 def test_cli_starts_embedded_valkey_and_stops_cleanly(tmp_path):
     port = free_port()
-    env = dict(os.environ, TAIRPROXY_PORT=str(port))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tairproxy", "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
-    )
+    proc = ProxyProcess("--data-dir", tmp_path / "data", env={"TAIRPROXY_PORT": str(port)}).start()
     try:
-        lines = [proc.stdout.readline() for _ in range(2)]
-        assert f"tairproxy listening on 127.0.0.1:{port}" in lines[0]
-        assert "embedded valkey-server" in lines[1] and str(tmp_path / "data") in lines[1]
+        proc.wait_for(f"tairproxy listening on 127.0.0.1:{port}")
+        assert str(tmp_path / "data") in proc.wait_for("embedded valkey-server at redis://127.0.0.1:")
         c = redis.Redis(port=port)
         assert c.set("cli", "works")
         assert c.type("cli") == b"string"
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(15) == 0
+        t0 = time.monotonic()
+        proc.signal(signal.SIGINT)
+        assert proc.wait() == 0
+        assert time.monotonic() - t0 < 1.0  # an idle proxy stops promptly
         # The embedded server is gone with the proxy, and its AOF holds the write.
         aof = list((tmp_path / "data").rglob("*.aof"))
         assert aof and any(b"works" in f.read_bytes() for f in aof)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        proc.stop()
 
 
 def test_cli_reports_unreachable_upstream_in_one_line():
-    proc = subprocess.run(
-        [sys.executable, "-m", "tairproxy", "--upstream", f"redis://127.0.0.1:{free_port()}", "--port", "0"],
-        capture_output=True, text=True, timeout=30,
-    )
-    assert proc.returncode == 1
-    assert proc.stderr.strip().startswith("tairproxy: cannot connect to upstream redis://127.0.0.1:")
-    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = ProxyProcess("--upstream", f"redis://127.0.0.1:{free_port()}", "--port", "0").start()
+    assert proc.wait(30) == 1
+    errors = [line for line in proc.lines if " ERROR " in line]
+    assert len(errors) == 1 and "Traceback" not in proc.log()
+    assert " ERROR main cannot connect to upstream redis://127.0.0.1:" in errors[0]
 
 
 def test_console_script_is_declared():
@@ -79,22 +73,17 @@ def test_console_script_is_declared():
 
 def test_cli_workers_share_the_port_and_stop_together(tmp_path):
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tairproxy", "--data-dir", str(tmp_path / "data"), "--port", str(port),
-         "--workers", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    proc = ProxyProcess("--data-dir", tmp_path / "data", "--port", port, "--workers", "2").start()
     try:
-        assert f"listening on 127.0.0.1:{port} (2 workers)" in proc.stdout.readline()
+        proc.wait_for(f"listening on 127.0.0.1:{port} (2 workers)")
         clients = [redis.Redis(port=port) for _ in range(8)]
         for i, c in enumerate(clients):
             assert c.execute_command("EXSET", f"w{i}", "v") == b"OK"
         assert clients[0].dbsize() == 8
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0
+        proc.signal(signal.SIGTERM)
+        assert proc.wait() == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        proc.stop()
 
 
 def test_cluster_compose_has_six_nodes_a_proxy_beside_each_and_an_init_job():
@@ -106,30 +95,28 @@ def test_cluster_compose_has_six_nodes_a_proxy_beside_each_and_an_init_job():
     for name in nodes:
         assert services[name]["image"] == "valkey/valkey:9"
         assert "--cluster-enabled" in services[name]["command"]
-    init = services["cluster-init"]
-    assert "--cluster-replicas 1" in " ".join(init["command"])
+    script = (ROOT / "docker" / "cluster-init.sh").read_text()
+    assert '--cluster-replicas "$REPLICAS"' in script and "REPLICAS=${REPLICAS:-1}" in script
+    assert " ".join(f"{n}:6379" for n in nodes) in script
     for i, name in enumerate(proxies, start=1):
         env = services[name]["environment"]
         assert env["TAIRPROXY_UPSTREAM"] == f"redis://valkey-{i}:6379"
         mapping = dict(item.split("=") for item in env["TAIRPROXY_CLUSTER_MAP"].split(","))
         assert set(mapping) == {f"{n}:6379" for n in nodes}
         assert mapping[f"valkey-{i}:6379"] == f"127.0.0.1:{env['TAIRPROXY_PORT']}"
-        assert services[name]["ports"] == [f"{env['TAIRPROXY_PORT']}:{env['TAIRPROXY_PORT']}"]
+        port = env["TAIRPROXY_PORT"]
+        assert services[name]["ports"] == [f"${{TAIRPROXY_PUBLISH:-127.0.0.1}}:{port}:{port}"]
         assert services[name]["depends_on"]["cluster-init"]["condition"] == "service_completed_successfully"
 
 
 def test_embedded_valkey_stops_when_the_proxy_is_killed(tmp_path):
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tairproxy", "--data-dir", str(tmp_path / "data"), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    proc = ProxyProcess("--data-dir", tmp_path / "data", "--port", port).start()
     try:
-        proc.stdout.readline()
-        line = proc.stdout.readline()
+        line = proc.wait_for("embedded valkey-server at")
         valkey_port = int(line.split("redis://127.0.0.1:")[1].split(",")[0])
         assert redis.Redis(port=valkey_port).ping()
-        proc.kill()  # no chance to clean up
+        proc.proc.kill()  # no chance to clean up
         proc.wait(10)
         deadline = time.monotonic() + 10
         while True:
@@ -140,8 +127,7 @@ def test_embedded_valkey_stops_when_the_proxy_is_killed(tmp_path):
             assert time.monotonic() < deadline, "embedded valkey-server outlived the proxy"
             time.sleep(0.1)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        proc.stop()
 
 
 def test_wheel_installs_the_families_as_tairproxy_modules(tmp_path):
