@@ -20,6 +20,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from tairproxy.batching import Batch, split_array
+from tairproxy.pubsub import is_message
 from tairproxy.resp import ProtocolError, error_reply, scan_frames
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class UpstreamPipeline(asyncio.Protocol):
         self._todo = 0
         self._skip = 0
         self.raw = False  # pinned and past MONITOR / CLIENT REPLY: every byte goes to the owner
+        self.pubsub = False  # pinned and subscribed (RESP2): published messages come unasked
         self.cluster = ctx.cluster
         self._loop = asyncio.get_running_loop()
 
@@ -177,7 +179,7 @@ class UpstreamPipeline(asyncio.Protocol):
                     done = 0
                     while done < n and scan < size:
                         kind = buf[scan]
-                        if kind == PUSH or (kind == ERROR and self.cluster is not None):
+                        if kind == PUSH or self.pubsub or (kind == ERROR and self.cluster is not None):
                             break  # one at a time, below
                         scan, todo, skip = scan_frames(buf, scan, 1, 0)
                         if todo or skip:
@@ -218,6 +220,9 @@ class UpstreamPipeline(asyncio.Protocol):
 
     def _route(self, frame: bytes) -> None:
         """One complete frame that is not part of a pass-through run."""
+        if self.pubsub and is_message(frame):
+            self.owner.push(frame)
+            return
         if frame[0] == PUSH and self.owner is not None:
             self.owner.push(frame)
             return

@@ -8,6 +8,7 @@ the next poll of a blocking call). Pass-through replies never come here.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -95,11 +96,18 @@ def exec_reply(transforms: dict[int, Callable]) -> Callable:
     return handler
 
 
+_HELLO_ID = re.compile(rb"\$2\r\nid\r\n:\d+\r\n")
+
+
 def hello_reply(version: int | None) -> Callable:
     def handler(session: ClientSession, slot: Slot, reply: bytes) -> bytes:
-        if version is not None and reply[0] != 45:
+        if reply[0] == 45:
+            return reply
+        if version is not None:
             session.resp3 = version >= 3
-        return reply
+        # The id a client learns is its session's, the one CLIENT ID answers, whichever
+        # upstream connection carried the HELLO.
+        return _HELLO_ID.sub(b"$2\r\nid\r\n:%d\r\n" % session.client_id, reply, count=1)
 
     return handler
 

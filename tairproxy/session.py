@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterator
 
 import hiredis
 
-from tairproxy import local, replies
+from tairproxy import local, pubsub, replies
 from tairproxy.cluster import REWRITTEN_SUBCOMMANDS
 from tairproxy.context import ProxyContext
 from tairproxy.dispatch import Call, Reply, build_call
 from tairproxy.pinning import PINNING_NAMES, pin_reason
 from tairproxy.pipeline import UpstreamPipeline
+from tairproxy.pubsub import Subscriptions
 from tairproxy.resp import Error, ProtocolError, encode_command, encode_reply, error_reply, scan_command
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,7 @@ POLL_MAX = 0.1
 
 # After these, replies stop matching commands one to one: raw forwarding both ways.
 RAW_MODE = frozenset({b"monitor", b"sync", b"psync"})
-SUBSCRIBING = frozenset({b"subscribe", b"psubscribe", b"ssubscribe", b"unsubscribe", b"punsubscribe", b"sunsubscribe"})
-SUBSCRIPTION_REPLIES = frozenset({b"subscribe", b"psubscribe", b"ssubscribe"})
-UNSUBSCRIPTION_REPLIES = frozenset({b"unsubscribe", b"punsubscribe", b"sunsubscribe"})
-ALLOWED_WHILE_SUBSCRIBED = SUBSCRIBING | {b"ping", b"quit", b"reset"}
+PING = b"*1\r\n$4\r\nPING\r\n"
 
 
 class Slot:
@@ -104,8 +102,7 @@ class ClientSession(asyncio.Protocol):
         self.multi_count = 0
         self.multi_has_tair = False
         self.raw = False
-        self.subscribed = False  # RESP2 subscribed mode
-        self.pong_rewrites: deque[bytes | None] = deque()
+        self.subscriptions = Subscriptions()
         self.barrier = False
         self.closing = False
         self.client_paused_writing = False
@@ -185,7 +182,7 @@ class ClientSession(asyncio.Protocol):
                             pos = cmd_end
                     if partial:
                         scan_command(buf, end, self.ctx.max_bulk)
-                slow = special or self.in_multi or self.subscribed
+                slow = special or self.in_multi
             except (hiredis.ProtocolError, hiredis.ReplyError, _NotPlain, AttributeError, TypeError,
                     IndexError, ProtocolError):
                 # Nothing was forwarded in this call: rescan it all exactly, for good.
@@ -262,8 +259,9 @@ class ClientSession(asyncio.Protocol):
         if not self.authenticated and cmd is not None and name not in _TRACKED:
             self._local_reply(NOAUTH)
             return
-        if self.subscribed and not self.resp3 and name not in ALLOWED_WHILE_SUBSCRIBED and cmd is not None:
-            self._subscribed_refusal(name)
+        if cmd is not None and self.subscribed and name not in pubsub.ALLOWED_WHILE_SUBSCRIBED:
+            # Valkey's refusal, in stream order: a PING holds the place of the command.
+            self._expect(Slot(self, handler=replies.fixed_reply(pubsub.refusal(name))), PING)
             return
         answer = local.local_answer(self, name, args) if name in local.LOCAL_NAMES else None
         if answer is not None:
@@ -296,9 +294,6 @@ class ClientSession(asyncio.Protocol):
         """Pass-through bytes holding ``n`` commands; their replies go to the client as they are."""
         if n == 0:
             self._route().send(data)
-            return
-        if self.subscribed and not self.resp3:
-            self._route().send(data)  # replies arrive as subscription frames
             return
         self.inflight += n
         self.ctx.counters.commands += n
@@ -362,7 +357,7 @@ class ClientSession(asyncio.Protocol):
         self.ctx.counters.commands += 1
         self.pending.append(slot)
         pipe = self._route()
-        if self.pinned and (self.resp3 or self.subscribed):
+        if self.pinned and self.resp3:
             # Lua's replies are converted for the connection's protocol: a batch element
             # would differ from the single call's reply under RESP3.
             pipe.send(call.encode(), slot)
@@ -399,16 +394,6 @@ class ClientSession(asyncio.Protocol):
         self.pending.append(slot)
         if self.pending[0] is slot:
             self._flush()
-
-    def _subscribed_refusal(self, name: bytes) -> None:
-        """A Tair command on a RESP2 subscribed connection: Valkey's refusal, in stream order."""
-        self.pong_rewrites.append(
-            error_reply(
-                b"ERR Can't execute '" + name + b"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
-                b"/ RESET are allowed in this context"
-            )
-        )
-        self.pipe.send(b"*1\r\n$4\r\nPING\r\n")
 
     def _protocol_error(self, message: str) -> None:
         self.closing = True
@@ -488,11 +473,8 @@ class ClientSession(asyncio.Protocol):
             self._complete(slot)
 
     def push(self, frame: bytes) -> None:
-        """An out-of-band frame on the pinned connection (RESP3 push, unsolicited reply)."""
-        if self.subscribed or self.pong_rewrites:
-            frame = self._subscribed_frame(frame)
-        if frame:
-            self._write(frame)
+        """An out-of-band frame on the pinned connection (RESP3 push, published message)."""
+        self._write(frame)
 
     def raw_reply(self, data: bytes) -> None:
         self._write(data)
@@ -633,28 +615,15 @@ class ClientSession(asyncio.Protocol):
         if self.closing:
             self._close_client()
 
-    def _subscribed_frame(self, frame: bytes) -> bytes:
-        """A frame on a RESP2 subscribed connection: track the subscription count, and turn
-        the PING placeholders of refused Tair commands into Valkey's refusal."""
-        if frame.startswith(b"*3\r\n$"):
-            kind = frame[frame.index(b"\r\n", 4) + 2 :].split(b"\r\n", 1)[0].lower()
-            if kind in SUBSCRIPTION_REPLIES:
-                self.subscribed = True
-            elif kind in UNSUBSCRIPTION_REPLIES and frame.endswith(b":0\r\n"):
-                self.subscribed = False
-        elif frame.startswith(b"*2\r\n$4\r\npong\r\n") and self.pong_rewrites:
-            rewrite = self.pong_rewrites.popleft()
-            if rewrite is not None:
-                return rewrite
-        elif frame == b"+RESET\r\n":
-            self.subscribed = False
-            self.pong_rewrites.clear()
-            self.reset_local_state()
-        return frame
-
     # ----- lifecycle and flow control ------------------------------------
 
+    @property
+    def subscribed(self) -> bool:
+        """In RESP2's subscribed mode, as Valkey will be once it reaches the last command sent."""
+        return not self.resp3 and self.subscriptions.active
+
     def reset_local_state(self) -> None:
+        self.subscriptions.clear()
         self.authenticated = not self.ctx.auth_required
         self.resp3 = False
         self.db = 0
@@ -800,10 +769,8 @@ def _on_auth(session: ClientSession, args: list[bytes], raw: bytes) -> None:
 
 def _on_reset(session: ClientSession, args: list[bytes], raw: bytes) -> None:
     # Reached only when pinned (a shared session's RESET is answered locally).
-    if session.subscribed and not session.resp3:
-        session.pipe.send(raw)  # +RESET arrives within the subscribed stream
-    else:
-        session._expect(Slot(session, handler=replies.reset_reply), raw)
+    session.subscriptions.clear()
+    session._expect(Slot(session, handler=replies.reset_reply), raw)
 
 
 def _on_select(session: ClientSession, args: list[bytes], raw: bytes) -> None:
@@ -824,27 +791,13 @@ def _on_raw_mode(session: ClientSession, args: list[bytes], raw: bytes) -> None:
 
 
 def _on_subscribing(session: ClientSession, args: list[bytes], raw: bytes) -> None:
-    if not session.pinned:
-        # UNSUBSCRIBE on a shared connection: nothing to leave; Valkey answers as usual.
-        session._forward(raw, 1)
+    frames, refused = session.subscriptions.apply(args[0].lower(), args, session.ctx.cluster is not None)
+    if session.resp3 and not refused:
+        session._route().send(raw)  # confirmations arrive as pushes
         return
-    if session.resp3:
-        session.pipe.send(raw)  # confirmations arrive as pushes
-        return
-    if args[0].lower() in SUBSCRIPTION_REPLIES:
-        session.subscribed = True
-    if session.subscribed:
-        session.pipe.send(raw)  # confirmations arrive as frames of the subscribed stream
-    else:
-        session._forward(raw, 1)
-
-
-def _on_ping(session: ClientSession, args: list[bytes], raw: bytes) -> None:
-    if session.subscribed and not session.resp3:
-        session.pong_rewrites.append(None)
-        session.pipe.send(raw)
-    else:
-        session._forward(raw, 1)
+    if session.subscriptions.active and session.pipe is not None:
+        session.pipe.pubsub = True  # published messages may come between replies from now on
+    session._forward(raw, 1 if session.resp3 else frames)
 
 
 def _on_client(session: ClientSession, args: list[bytes], raw: bytes) -> None:
@@ -873,9 +826,8 @@ _TRACKED: dict[bytes, Callable[[ClientSession, list[bytes], bytes], None]] = {
     b"client": _on_client,
     b"cluster": _on_cluster,
     b"select": _on_select,
-    b"ping": _on_ping,
     **{name: _on_raw_mode for name in RAW_MODE},
-    **{name: _on_subscribing for name in SUBSCRIBING},
+    **{name: _on_subscribing for name in pubsub.COMMANDS},
 }
 
 SPECIAL_NATIVE_NAMES = frozenset(_TRACKED) | PINNING_NAMES | local.LOCAL_NAMES
