@@ -581,12 +581,15 @@ server.register_function{function_name = 'tp_exzcard', flags = {'no-writes'}, ca
     return dim and zs_card(keys[1]) or 0
 end}
 
--- ARGV: member, rev, withscore
+-- ARGV: member, rev, withscore ('' none, '1' WITHSCORE, 'bad' another word: a syntax error
+-- once the key is known to exist)
 server.register_function{function_name = 'tp_exzrank', flags = {'no-writes'}, callback = function(keys, a)
     local key, m = keys[1], a[1]
     local raw = zs_find(key, m)
     if raw == false then
         return err(WRONGTYPE)
+    elseif a[3] == 'bad' and (raw or zs_meta(key)) then
+        return err('ERR syntax error')
     elseif raw == nil then
         return false
     end
@@ -809,16 +812,13 @@ local function zs_pop(key, dim, where, count)
     return out
 end
 
--- ARGV: 'min'|'max', count
+-- ARGV: 'min'|'max', count (>= 0)
 server.register_function('tp_exzpop', function(keys, a)
     local key, count = keys[1], tonumber(a[2])
-    if count <= 0 then
-        return {}
-    end
     local dim = zs_meta(key)
     if dim == false then
         return err(WRONGTYPE)
-    elseif dim == nil then
+    elseif dim == nil or count == 0 then
         return {}
     end
     return zs_pop(key, dim, a[1], count)
@@ -899,87 +899,6 @@ server.register_function{function_name = 'tp_exzrandmember', flags = {'no-writes
     return zs_reply(key, oms, dim, withscores, false)
 end}
 
--- Glob match of Valkey's stringmatchlen (case-sensitive), p from pi against s from si.
-local function zs_glob(p, pi, s, si)
-    local plen, slen = #p, #s
-    while pi <= plen and si <= slen do
-        local c = string.byte(p, pi)
-        if c == 42 then  -- '*'
-            while string.byte(p, pi + 1) == 42 do
-                pi = pi + 1
-            end
-            if pi == plen then
-                return true
-            end
-            for k = si, slen do
-                if zs_glob(p, pi + 1, s, k) then
-                    return true
-                end
-            end
-            return false
-        elseif c == 63 then  -- '?'
-            si = si + 1
-        elseif c == 91 then  -- '['
-            pi = pi + 1
-            local negate = string.byte(p, pi) == 94
-            if negate then
-                pi = pi + 1
-            end
-            local match, sc = false, string.byte(s, si)
-            while true do
-                local pc = string.byte(p, pi)
-                if pc == 92 and pi + 1 <= plen then  -- '\'
-                    pi = pi + 1
-                    if string.byte(p, pi) == sc then
-                        match = true
-                    end
-                elseif pc == 93 then  -- ']'
-                    break
-                elseif pi > plen then
-                    pi = pi - 1
-                    break
-                elseif pi + 2 <= plen and string.byte(p, pi + 1) == 45 then  -- a-z
-                    local lo, hi = pc, string.byte(p, pi + 2)
-                    if lo > hi then
-                        lo, hi = hi, lo
-                    end
-                    if sc >= lo and sc <= hi then
-                        match = true
-                    end
-                    pi = pi + 2
-                elseif pc == sc then
-                    match = true
-                end
-                pi = pi + 1
-            end
-            if negate then
-                match = not match
-            end
-            if not match then
-                return false
-            end
-            si = si + 1
-        else
-            if c == 92 and pi + 1 <= plen then
-                pi = pi + 1
-                c = string.byte(p, pi)
-            end
-            if c ~= string.byte(s, si) then
-                return false
-            end
-            si = si + 1
-        end
-        pi = pi + 1
-        if si > slen then
-            while string.byte(p, pi) == 42 do
-                pi = pi + 1
-            end
-            break
-        end
-    end
-    return pi > plen and si > slen
-end
-
 -- ARGV: deferred error, cursor, count, use pattern, pattern
 server.register_function{function_name = 'tp_exzscan', flags = {'no-writes'}, callback = function(keys, a)
     local key = keys[1]
@@ -999,7 +918,7 @@ server.register_function{function_name = 'tp_exzscan', flags = {'no-writes'}, ca
         local nm = items[i]
         if string.byte(nm, 1) ~= 1 then
             local m, raw = zs_native_element(key, nm, items[i + 1], dim, true)
-            if not use_pattern or zs_glob(pattern, 1, m, 1) then
+            if not use_pattern or glob_match(pattern, m) then
                 out[#out + 1] = m
                 out[#out + 1] = zs_fmt(raw)
             end

@@ -20,7 +20,7 @@ import struct
 
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
-from tairproxy.modules.args import INT64_MAX, parse_int64
+from tairproxy.modules.args import parse_int64, parse_valkey_double
 
 LUA_FILE = "tairzset.lua"
 
@@ -33,11 +33,9 @@ OUT_OF_RANGE = "ERR value is out of range"
 INVALID_CURSOR = "ERR invalid cursor"
 AT_LEAST_ONE_KEY = "ERR at least 1 input key is needed"
 WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
-# Not in the stored module source (added after it); Valkey's wording for the same checks.
 LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
-TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_NOT_FLOAT = "ERR timeout is not an float or out of range"  # sic
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
-TIMEOUT_OUT_OF_RANGE = "ERR timeout is out of range"
 
 MAX_SCORE_NUM = 255
 MAX_RANDOM_REPEATS = 1_000_000  # EXZRANDMEMBER key -count: our cap (the module has none)
@@ -297,9 +295,11 @@ def exzlexcount(args: list[bytes]) -> Call:
 
 def _exzrank(rev: bool):
     def handler(args: list[bytes]) -> Call:
-        if len(args) > 4 or (len(args) == 4 and not _is(args[3], b"withscore")):
-            raise CommandError(errors.SYNTAX)
-        return Call("tp_exzrank", [args[1]], [args[2], _flag(rev), _flag(len(args) == 4)], readonly=True)
+        if len(args) > 4:
+            raise CommandError(wrong_arity(args[0].decode(errors="replace")).decode())
+        # The module reads the WITHSCORE word only once it knows the key exists.
+        word = b"" if len(args) < 4 else b"1" if _is(args[3], b"withscore") else b"bad"
+        return Call("tp_exzrank", [args[1]], [args[2], _flag(rev), word], readonly=True)
 
     return handler
 
@@ -416,24 +416,26 @@ def _exzpop(where: bytes):
             raise CommandError(wrong_arity(args[0].decode(errors="replace")).decode())
         count = b"1"
         if len(args) == 3:
-            count = b"%d" % _long(args[2], errors.NOT_INTEGER)
-        return Call("tp_exzpop", [args[1]], [where, count, _flag(len(args) == 3)])
+            n = parse_int64(args[2])
+            if n is None or n < 0:
+                raise CommandError(errors.NOT_INTEGER)
+            count = b"%d" % n
+        return Call("tp_exzpop", [args[1]], [where, count])
 
     return handler
 
 
 def _exbzpop(where: bytes):
     def handler(args: list[bytes]) -> Call:
-        seconds = parse_double(args[-1])
+        seconds = parse_valkey_double(args[-1])
         if seconds is None:
             raise CommandError(TIMEOUT_NOT_FLOAT)
-        ms = seconds * 1000
-        if ms > INT64_MAX:
-            raise CommandError(TIMEOUT_OUT_OF_RANGE)
-        ms = math.ceil(ms)
-        if ms < 0:
+        # (long long)(seconds * 1000.0): truncation toward zero; x86-64 turns an infinite or
+        # out-of-range product into INT64_MIN, which the module then calls negative.
+        ms = seconds * 1000.0
+        if not -(2.0**63) <= ms < 2.0**63 or math.trunc(ms) < 0:
             raise CommandError(TIMEOUT_NEGATIVE)
-        return Call("tp_exbzpop", args[1:-1], [where], block=ms / 1000)
+        return Call("tp_exbzpop", args[1:-1], [where], block=math.trunc(ms) / 1000)
 
     return handler
 
@@ -464,7 +466,7 @@ def _setop(op: bytes, store: bool):
                 if op in (b"union", b"inter") and remaining >= setnum + 1 and _is(args[j], b"weights"):
                     weights = []
                     for w in args[j + 1 : j + 1 + setnum]:
-                        value = parse_double(w)
+                        value = parse_valkey_double(w)
                         if value is None:
                             raise CommandError(WEIGHT_NOT_FLOAT)
                         weights.append(_DOUBLE.pack(value))

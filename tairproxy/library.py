@@ -23,7 +23,7 @@ LIBRARY_NAME = "tairproxy"
 VERSION_FUNCTION = "tp_version"
 FUNCTION_NOT_FOUND = b"ERR Function not found"
 # Helpers every family may use, loaded first and at top level of the library.
-SHARED_LUA = ("common.lua", "longdouble.lua")
+SHARED_LUA = ("common.lua", "longdouble.lua", "dictscan.lua")
 
 
 def _read_lua(name: str) -> str:
