@@ -54,6 +54,12 @@ local function unchanged(key, reply)
     return reply
 end
 
+-- An argument error a module reports after it opened KEYS[1] for writing (EXZUNIONSTORE's
+-- numkeys...): the key still counts as written for WATCH.
+server.register_function('tp_raise_written', function(keys, args)
+    return unchanged(keys[1], err(args[1]))
+end)
+
 -- Lets the proxy put an argument error at its place in a MULTI/EXEC result.
 server.register_function{function_name='tp_raise', flags={'no-writes'}, callback=function(keys, args)
     return err(args[1])

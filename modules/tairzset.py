@@ -55,6 +55,8 @@ _DOUBLE = struct.Struct(">d")
 def parse_double(raw: bytes) -> float | None:
     """The module's m_string2d: the whole text must be one strtod number, finite unless
     written as inf/infinity, and neither overflowing nor underflowing to zero; no NaN."""
+    if raw.isdigit() and len(raw) < 300:  # the common case, plain digits: no regex
+        return float(raw)
     if _DECIMAL.match(raw):
         value = float(raw)
         if value == 0:
@@ -128,13 +130,23 @@ def _score_bounds(low: bytes, high: bytes) -> tuple[bytes, bytes, bytes, bytes] 
     return lo_dims, hi_dims, lex_min, lex_max
 
 
+def _lex_item(item: bytes) -> bytes | None:
+    """m_zslParseLexRangeItem: '[' / '(' and a member, or '-' / '+' alone (as a C string: a NUL
+    may follow)."""
+    if item[:1] in (b"[", b"("):
+        return item
+    if item[:1] in (b"-", b"+") and item[1:2] in (b"", b"\x00"):
+        return item[:1]
+    return None
+
+
 def _lex_bounds(low: bytes, high: bytes) -> tuple[bytes, bytes] | None:
-    """m_zslParseLexRangeItem on both: '-' or '+' alone, or '[' / '(' and a member. The items
-    travel as given; Lua turns them into native bounds once it knows the key's scores."""
-    for item in (low, high):
-        if not (item in (b"-", b"+") or item[:1] in (b"[", b"(")):
-            return None
-    return low, high
+    """Both items, or None when either is not one. They travel as given ('-' / '+' alone); Lua
+    turns them into native bounds once it knows the key's scores."""
+    lo, hi = _lex_item(low), _lex_item(high)
+    if lo is None or hi is None:
+        return None
+    return lo, hi
 
 
 # --------------------------------------------------------------------------- helpers
@@ -182,16 +194,25 @@ def _zadd(args: list[bytes], incr: bool) -> Call:
         raise CommandError(NX_AND_XX)
     if incr and len(rest) > 2:
         raise CommandError(INCR_PAIR)
-    pairs: list[bytes] = []
+    elements: list[bytes] = []
     dims = 0
     for j in range(0, len(rest), 2):
         packed = parse_score(rest[j])
         if packed is None or (dims and len(packed) // 8 != dims):
             raise CommandError(NOT_VALID)
         dims = len(packed) // 8
-        pairs += (packed, rest[j + 1])
+        elements += (packed, rest[j + 1], order_bytes(packed), _lookup_score(packed))
     nxxx = b"NX" if nx else b"XX" if xx else b""
-    return Call("tp_exzadd", [args[1]], [nxxx, _flag(incr), _flag(ch), b"%d" % dims, *pairs])
+    return Call("tp_exzadd", [args[1]], [nxxx, _flag(incr), _flag(ch), b"%d" % dims, *elements])
+
+
+def _lookup_score(packed: bytes) -> bytes:
+    """The native score of a one-score element's LOOKUP member (any text that parses back to
+    the same double); '' for a score tuple, whose LOOKUP member carries the raw doubles."""
+    if len(packed) != 8:
+        return b""
+    (value,) = _DOUBLE.unpack(packed)
+    return repr(value).encode() if value else b"0"
 
 
 def exzadd(args: list[bytes]) -> Call:
@@ -321,19 +342,23 @@ def _exzrankbyscore(rev: bool):
 
 def exzrandmember(args: list[bytes]) -> Call:
     # Tair checks the type first; every argument error comes after it.
-    deferred, count, withscores = "", b"", False
+    deferred, count, withscores, too_many = "", b"", False, ""
     if len(args) >= 3:
         n = parse_int64(args[2])
         if n is None:
             deferred = errors.NOT_INTEGER
         elif len(args) > 4 or (len(args) == 4 and not _is(args[3], b"withscores")):
             deferred = errors.SYNTAX
-        elif n < -MAX_RANDOM_REPEATS:
-            # Tair would build the whole reply; this many would exhaust the server's memory first.
-            deferred = OUT_OF_RANGE
         else:
             count, withscores = b"%d" % n, len(args) == 4
-    return Call("tp_exzrandmember", [args[1]], [deferred.encode(), count, _flag(withscores)], readonly=True)
+            if n < -MAX_RANDOM_REPEATS:
+                # Tair would build the whole reply (at -2^63 its -count overflows and it crashes);
+                # this many would exhaust the server's memory first. A missing key still answers [].
+                count, too_many = b"0", OUT_OF_RANGE
+    return Call(
+        "tp_exzrandmember", [args[1]], [deferred.encode(), count, _flag(withscores), too_many.encode()],
+        readonly=True,
+    )
 
 
 def _strtoul(raw: bytes) -> int | None:
@@ -378,7 +403,8 @@ def exzscan(args: list[bytes]) -> Call:
         deferred = exc.message
     return Call(
         "tp_exzscan", [args[1]],
-        [deferred.encode(), b"%d" % cursor, b"%d" % min(count, 1 << 40), _flag(use_pattern), pattern],
+        [deferred.encode(), b"%d" % cursor, b"%d" % min(count, 1 << 40), _flag(use_pattern), pattern,
+         b"%d" % (cursor % (1 << 32))],
         readonly=True,
     )
 
@@ -449,6 +475,15 @@ def _setop(op: bytes, store: bool):
     numkeys_at = 2 if store else 1
 
     def handler(args: list[bytes]) -> Call:
+        if not store:
+            return checked(args)
+        try:
+            return checked(args)
+        except CommandError as exc:
+            # The module opened the destination for writing before reading numkeys.
+            return Call("tp_raise_written", [args[1]], [exc.message.encode()])
+
+    def checked(args: list[bytes]) -> Call:
         setnum = _long(args[numkeys_at], errors.NOT_INTEGER)
         if setnum < 1:
             raise CommandError(AT_LEAST_ONE_KEY)
