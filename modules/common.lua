@@ -8,19 +8,36 @@ local function err(msg)
     return server.error_reply(msg)
 end
 
--- Each family adds a probe: probe(key, native_type) -> Tair type name or nil.
--- TYPE on a key asks them in order, so Tair keys answer as Tair's do.
-local TYPE_PROBES = {}
+-- The type of a key as TYPE and SCAN ... TYPE answer it: the Tair type name for a Tair key,
+-- else Valkey's. Each family declares its marker once, with add_type_marker(name, native,
+-- test): its type name, the native type its keys are stored as, and test(key) -> true for its
+-- keys among those (they are asked in order).
+local TYPE_MARKERS = {}  -- list of {name, native, test}
+
+local function add_type_marker(name, native, test)
+    TYPE_MARKERS[#TYPE_MARKERS + 1] = {name = name, native = native, test = test}
+end
+
+-- The marker of a Tair type name (any case, as SCAN ... TYPE takes module type names), or nil.
+local function type_marker_named(name)
+    name = string.lower(name)
+    for i = 1, #TYPE_MARKERS do
+        if string.lower(TYPE_MARKERS[i].name) == name then
+            return TYPE_MARKERS[i]
+        end
+    end
+    return nil
+end
 
 local function type_of(key)
     local native = server.call('TYPE', key)['ok']
     if native == 'none' then
         return native
     end
-    for i = 1, #TYPE_PROBES do
-        local name = TYPE_PROBES[i](key, native)
-        if name then
-            return name
+    for i = 1, #TYPE_MARKERS do
+        local marker = TYPE_MARKERS[i]
+        if marker.native == native and marker.test(key) then
+            return marker.name
         end
     end
     return native

@@ -528,11 +528,9 @@ local function bf_add_items(bf, a, first, single)
     return results
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'string' and server.call('GETRANGE', key, 0, 7) == BF_MAGIC then
-        return 'MBbloom--'
-    end
-end
+add_type_marker('MBbloom--', 'string', function(key)
+    return server.call('GETRANGE', key, 0, 7) == BF_MAGIC
+end)
 
 -- BF.RESERVE / TFBFRESERVE. ARGV: rate, ratio, capacity, expansion
 server.register_function('tp_bf_reserve', function(keys, a)

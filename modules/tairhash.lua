@@ -192,11 +192,9 @@ local function hmget(key, fields, first, last)
     return out
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'hash' and probe(key) then
-        return 'tairhash-'
-    end
-end
+add_type_marker('tairhash-', 'hash', function(key)
+    return probe(key) == true
+end)
 
 -- ---------------------------------------------------------------- writes
 -- The module opens the key for writing first in every one of these: a path that writes

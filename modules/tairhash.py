@@ -14,6 +14,8 @@ from tairproxy.modules import errors
 from tairproxy.modules.args import parse_int64, text, wrap_int64
 
 LUA_FILE = "tairhash.lua"
+# The module this family stands in for, as its RedisModule_Init registers it (MODULE LIST, INFO).
+EMULATES = ("tairhash", 1)
 
 SYNTAX = errors.SYNTAX
 NOT_INTEGER = "ERR value is not an integer"

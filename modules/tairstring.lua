@@ -52,11 +52,9 @@ local function next_version(cur, vermode, verval)
     return u64_incr(cur and cur[2] or '0')
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'hash' and is_version_text(server.call('HGET', key, F_VER)) then
-        return 'exstrtype'
-    end
-end
+add_type_marker('exstrtype', 'hash', function(key)
+    return is_version_text(server.call('HGET', key, F_VER))
+end)
 
 local STALE = 'ERR update version is stale'
 local OVERFLOW = 'ERR increment or decrement would overflow'

@@ -397,11 +397,9 @@ local function zs_bytes_lt(x, y)
     return #x < #y
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'zset' and zs_meta(key) then
-        return 'tairzset_'
-    end
-end
+add_type_marker('tairzset_', 'zset', function(key)
+    return zs_meta(key) and true or false
+end)
 
 -- ------------------------------------------------------------------ lex ranges
 

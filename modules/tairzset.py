@@ -23,6 +23,8 @@ from tairproxy.modules import errors
 from tairproxy.modules.args import parse_int64, parse_valkey_double
 
 LUA_FILE = "tairzset.lua"
+# The module this family stands in for, as its RedisModule_Init registers it (MODULE LIST, INFO).
+EMULATES = ("tairzset", 1)
 
 NOT_VALID = "ERR score is not a valid format"
 NX_AND_XX = "ERR XX and NX options at the same time are not compatible"
