@@ -609,13 +609,14 @@ end
 
 -- ------------------------------------------------------------------ EXZADD / EXZINCRBY
 
--- Current raw scores of members ms[1..n] of a key of dim scores (false: none): one-score keys
--- in batches of ZMSCORE (both LOOKUP names of each), others one lex lookup each.
-local function zs_current(key, ms, n, dim)
+-- Current raw scores of the members a[first], a[first + 4], ... (n of them) in a key of dim
+-- scores (false: none): one-score keys in batches of ZMSCORE (both LOOKUP names of each),
+-- others one lex lookup each.
+local function zs_current(key, a, first, n, dim)
     local cur = {}
     if dim ~= 1 then
         for i = 1, n do
-            cur[i] = zs_tuple_get(key, zs_esc(ms[i])) or false
+            cur[i] = zs_tuple_get(key, zs_esc(a[first + 4 * (i - 1)])) or false
         end
         return cur
     end
@@ -624,7 +625,8 @@ local function zs_current(key, ms, n, dim)
         local last = math.min(n, i + ZS_CHUNK - 1)
         local c = 0
         for q = i, last do
-            names[c + 1], names[c + 2] = '\3' .. ms[q], '\4' .. ms[q]
+            local m = a[first + 4 * (q - 1)]
+            names[c + 1], names[c + 2] = '\3' .. m, '\4' .. m
             c = c + 2
         end
         local r = server.call('ZMSCORE', key, unpack(names, 1, c))
@@ -643,9 +645,10 @@ end
 -- EXZADD / EXZINCRBY. ARGV: nxxx, incr, ch, dims, then per element: score (raw doubles),
 -- member, ORDER encoding of the score, native score of its one-score LOOKUP member ('' for a
 -- score tuple); the proxy computes the last two so the server does not.
--- Elements are taken in order (a member named twice sees its first score), but only each
--- member's final score is written: new native members in batches of ZADD before the old ones
--- go in batches of ZREM, so the key never empties (and keeps its TTL).
+-- Elements are taken in order (a member named again sees the score it got before), but only
+-- each member's final score is written: new native members in batches of ZADD before the old
+-- ones go in batches of ZREM, so the key never empties (and keeps its TTL). A member's state
+-- lives at the index of its first occurrence.
 server.register_function('tp_exzadd', function(keys, a)
     local key = keys[1]
     local incr, nx, xx = a[2] == '1', a[1] == 'NX', a[1] == 'XX'
@@ -663,78 +666,76 @@ server.register_function('tp_exzadd', function(keys, a)
         return unchanged(key, err(ZS_NOT_VALID))
     end
     local n = (#a - 4) / 4
-    local ms = {}
-    for i = 1, n do
-        ms[i] = a[4 * i + 2]
-    end
-    local cur
-    if zs_card(key) > 0 then
-        cur = zs_current(key, ms, n, dim)
-    end
-    local old, final, enc, text = {}, {}, {}, {}  -- per member: first score, latest score, ...
-    local touched = {}
+    local cur = zs_card(key) > 0 and zs_current(key, a, 6, n, dim)
+    local first = {}                        -- member -> index of its first occurrence
+    local was, now, enc, text = {}, {}, {}, {}  -- at that index: score before, latest score, ...
     local added, updated, processed, result = 0, 0, 0, nil
     for i = 1, n do
         local at = 4 * i + 1
-        local score, m = a[at], ms[i]
-        local now = final[m]
-        if now == nil then
-            now = cur and cur[i] or false
-            old[m] = now
-            touched[#touched + 1] = m
+        local m = a[at + 1]
+        local j = first[m]
+        if not j then
+            j = i
+            first[m] = i
+            local before = cur and cur[i] or false
+            was[i], now[i] = before, before
         end
-        if now then
+        local score = now[j]
+        if score then
             if not nx then
                 processed = processed + 1
                 local e = a[at + 2]
+                local s = a[at]
                 if incr then
-                    score = zs_add(score, now)
-                    if not score then
+                    s = zs_add(s, score)
+                    if not s then
                         return unchanged(key, err(ZS_NAN))
                     end
-                    e = zs_enc(score)
+                    e = zs_enc(s)
                 end
-                if e ~= (enc[m] or zs_enc(now)) then
-                    final[m], enc[m], text[m] = score, e, not incr and a[at + 3] or nil
+                if e ~= (enc[j] or zs_enc(score)) then
+                    now[j], enc[j], text[j] = s, e, not incr and a[at + 3] or nil
                     updated = updated + 1
-                    result = score
+                    result = s
                 else
-                    final[m] = now
-                    result = now
+                    result = score
                 end
-            else
-                final[m] = now
             end
         elseif not xx then
-            final[m], enc[m], text[m] = score, a[at + 2], not incr and a[at + 3] or nil
+            now[j], enc[j], text[j] = a[at], a[at + 2], not incr and a[at + 3] or nil
             added = added + 1
             processed = processed + 1
-            result = score
-        else
-            final[m] = false
+            result = a[at]
         end
     end
-    local adds, dels = {}, {}
-    for i = 1, #touched do
-        local m = touched[i]
-        local new, was = final[m], old[m]
-        if new and new ~= was then
-            local lk, native = zs_lookup_of(m, new, dim)
-            if text[m] and text[m] ~= '' and string.byte(lk, 1) == 3 then
-                native = text[m]
+    local adds, dels, c = {}, {}, 0
+    for j = 1, n do
+        local new, before = now[j], was[j]
+        if new and new ~= before then
+            local m = a[4 * j + 2]
+            local lk, native
+            local t = text[j]
+            if dim == 1 and t and t ~= '' then
+                if new == ZS_NEG_ZERO then
+                    lk, native = '\4' .. m, '0'
+                else
+                    lk, native = '\3' .. m, t
+                end
+            else
+                lk, native = zs_lookup_of(m, new, dim)
             end
-            local c = #adds
-            adds[c + 1], adds[c + 2], adds[c + 3], adds[c + 4] = '-inf', '\1' .. (enc[m] or zs_enc(new)) .. m, native, lk
-            if was then
-                local old_lk = zs_lookup_of(m, was, dim)
-                dels[#dels + 1] = zs_order(was, m)
+            adds[c + 1], adds[c + 2], adds[c + 3], adds[c + 4] = '-inf', '\1' .. (enc[j] or zs_enc(new)) .. m, native, lk
+            c = c + 4
+            if before then
+                local old_lk = zs_lookup_of(m, before, dim)
+                dels[#dels + 1] = zs_order(before, m)
                 if old_lk ~= lk then
                     dels[#dels + 1] = old_lk
                 end
             end
         end
     end
-    if #adds == 0 then
+    if c == 0 then
         touch_for_watch(key)
     end
     zs_call_chunked('ZADD', key, adds, ZS_CHUNK * 4)
