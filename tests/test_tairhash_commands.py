@@ -846,3 +846,21 @@ def test_exhscan_past_512_fields_uses_valkeys_cursor(raw):
         if cursor == b"0":
             break
     assert seen == set(names) and calls > 5
+
+
+def test_exhexpireinfo_in_the_modules_layout(raw, r):
+    """The module's active-expire report, filled with what Valkey's own field expiry reports."""
+    reply = r.execute_command("EXHEXPIREINFO")
+    text = reply.decode()
+    assert text.startswith("\r\n# Active expire statistics\r\nenable_active_expire:1\r\n")
+    fields = dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+    hz = r.info("server")["hz"]
+    assert fields["tair_hash_active_expire_period"] == str(1000 // hz)
+    for knob in ("active_expire_keys_per_loop", "active_expire_dbs_per_loop", "passive_expire_keys_per_loop"):
+        assert fields["tair_hash_" + knob] == "0"
+    assert "\r\n# DB detail statistics\r\n" in text
+    assert int(fields["expired_fields"]) == r.info("stats")["expired_fields"]
+    assert raw("EXHEXPIREINFO", "x") == arity("exhexpireinfo")
+    raw("MULTI")
+    raw("EXHEXPIREINFO", "x")  # the module checks its arity when it runs
+    assert raw("EXEC").startswith(b"*1\r\n-ERR wrong number of arguments for 'exhexpireinfo'")
