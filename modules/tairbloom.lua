@@ -267,7 +267,8 @@ end
 --           positions this command sets.
 -- Bit j (0 <= j < k) of an item is x_j: x_0 = h1 mod m, y_0 = h2 mod m, x_{j+1} = x_j + y_j,
 -- y_{j+1} = y_j + j (mod m). Tests stop at the first clear bit, so an absent item costs about
--- two steps per sub-filter; the loops are written out where they run (no call per bit).
+-- two steps per sub-filter; the loops are written out where they run (no call per bit), and
+-- Lua's % is exact here (operands below 2^53), so no math.fmod call either.
 
 local function bf_bytes_array(s, from, size)
     local out, byte = {}, string.byte
@@ -308,7 +309,7 @@ local function bf_stored_views(bf, h1s, h2s, nitems, nf)
             local bits, want, nwant = {}, {}, 0
             local m = f.bits
             for it = 1, nitems do
-                local x, y = math.fmod(h1s[it], m), math.fmod(h2s[it], m)
+                local x, y = h1s[it] % m, h2s[it] % m
                 for q = 0, f.k - 1 do
                     if not bits[x] then
                         bits[x] = 0
@@ -318,7 +319,7 @@ local function bf_stored_views(bf, h1s, h2s, nitems, nf)
                     x = x + y
                     if x >= m then x = x - m end
                     y = y + q
-                    if y >= m then y = math.fmod(y, m) end
+                    if y >= m then y = y % m end
                 end
             end
             local start = base * 8 + f.off
@@ -341,12 +342,12 @@ end
 
 -- Index of the first sub-filter (views 1..n) in which every bit of item (h1, h2) is set, or nil.
 local function bf_find(views, n, h1, h2)
-    local fmod, BIT = math.fmod, BF_BIT
+    local BIT = BF_BIT
     for v = 1, n do
         local view = views[v]
         local f = view.f
         local m, k = f.bits, f.k
-        local x, y = fmod(h1, m), fmod(h2, m)
+        local x, y = h1 % m, h2 % m
         local bytes, j = view.bytes, 0
         if bytes then
             while j < k do
@@ -358,7 +359,7 @@ local function bf_find(views, n, h1, h2)
                 x = x + y
                 if x >= m then x = x - m end
                 y = y + j
-                if y >= m then y = fmod(y, m) end
+                if y >= m then y = y % m end
                 j = j + 1
             end
         else
@@ -367,7 +368,7 @@ local function bf_find(views, n, h1, h2)
                 x = x + y
                 if x >= m then x = x - m end
                 y = y + j
-                if y >= m then y = fmod(y, m) end
+                if y >= m then y = y % m end
                 j = j + 1
             end
         end
@@ -382,8 +383,8 @@ end
 local function bf_set(view, h1, h2)
     local f = view.f
     local m, k = f.bits, f.k
-    local fmod, BIT = math.fmod, BF_BIT
-    local x, y = fmod(h1, m), fmod(h2, m)
+    local BIT = BF_BIT
+    local x, y = h1 % m, h2 % m
     local bytes = view.bytes
     view.changed = true
     if bytes then
@@ -398,7 +399,7 @@ local function bf_set(view, h1, h2)
             x = x + y
             if x >= m then x = x - m end
             y = y + j
-            if y >= m then y = fmod(y, m) end
+            if y >= m then y = y % m end
         end
         return
     end
@@ -411,7 +412,7 @@ local function bf_set(view, h1, h2)
         x = x + y
         if x >= m then x = x - m end
         y = y + j
-        if y >= m then y = fmod(y, m) end
+        if y >= m then y = y % m end
     end
 end
 
