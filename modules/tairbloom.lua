@@ -506,7 +506,7 @@ local function bf_add_items(bf, a, first, single)
                 local e = bf_scale_out(bf)
                 if e then
                     if single then
-                        return err(e)
+                        return unchanged(bf.key, err(e))
                     end
                     results[it] = {err = e}
                     break
@@ -522,6 +522,8 @@ local function bf_add_items(bf, a, first, single)
     end
     if added or bf.fresh then
         bf_store(bf, views, added)
+    else
+        touch_for_watch(bf.key)
     end
     if single then
         return results[1]
@@ -534,17 +536,19 @@ add_type_marker('MBbloom--', 'string', function(key)
 end)
 
 -- BF.RESERVE / TFBFRESERVE. ARGV: rate, ratio, capacity, expansion
+-- valkey-bloom opens the key for writing before anything else: a call that changes nothing
+-- still counts as a write for WATCH (unchanged(), common.lua).
 server.register_function('tp_bf_reserve', function(keys, a)
     local bf = bf_load(keys[1])
     if bf == false then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif bf then
-        return err(E_ITEM_EXISTS)
+        return unchanged(keys[1], err(E_ITEM_EXISTS))
     end
     local e
     bf, e = bf_new(keys[1], tonumber(a[1]), tonumber(a[2]), tonumber(a[3]), tonumber(a[4]))
     if not bf then
-        return err(e)
+        return unchanged(keys[1], err(e))
     end
     bf_store(bf, {}, false)
     return {ok = 'OK'}
@@ -564,15 +568,15 @@ server.register_function('tp_bf_add', function(keys, a)
     end
     local bf = bf_load(keys[1])
     if bf == false then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif bf == nil then
         if a[6] == '1' then
-            return err(E_NOT_FOUND)
+            return unchanged(keys[1], err(E_NOT_FOUND))
         end
         local e
         bf, e = bf_new(keys[1], rate, ratio, cap, expansion)
         if not bf then
-            return err(e)
+            return unchanged(keys[1], err(e))
         end
     end
     if not single then
@@ -580,8 +584,9 @@ server.register_function('tp_bf_add', function(keys, a)
         if e then
             if bf.fresh then
                 bf_store(bf, {}, false)
+                return err(e)
             end
-            return err(e)
+            return unchanged(keys[1], err(e))
         end
     end
     return bf_add_items(bf, a, 8, single)

@@ -238,23 +238,23 @@ server.register_function('tp_exhsetnx', function(keys, a)
     return 1
 end)
 
--- Each field's next version and current exact big expiry, from its current encoding (a field
--- named twice is bumped twice).
+-- The next version of fields[i] (by position) and each field's exact big expiry (by name), from
+-- the current encodings cur (a field named twice is bumped twice).
 local function next_versions(fields, cur)
-    local versions, exps = {}, {}
+    local latest, versions, exps = {}, {}, {}
     for i = 1, #fields do
         local f = fields[i]
-        local v = versions[f]
+        local v = latest[f]
         if not v then
             if cur[i] then
-                local _, _, exp = decode(cur[i])
-                v, exps[f] = decode(cur[i]), exp
+                local version, _, exp = decode(cur[i])
+                v, exps[f] = version, exp
             else
                 v = '0'
             end
         end
-        versions[f] = incr_version(v)
-        versions[i] = versions[f]
+        latest[f] = incr_version(v)
+        versions[i] = latest[f]
     end
     return versions, exps
 end

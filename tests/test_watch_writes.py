@@ -71,6 +71,11 @@ NO_OP_WRITES = [
     ("missing", ["EXZUNIONSTORE", "missing", "1", "nosuch"]),  # empty result, nothing stored
     ("z", ["EXZUNIONSTORE", "z", "1", "z", "WEIGHTS", "0x10"]),  # option error after the keys
     ("z", ["EXZUNIONSTORE", "z", "0", "z"]),           # numkeys error, after opening the destination
+    # TairBloom (valkey-bloom opens the key for writing too)
+    ("b", ["BF.ADD", "b", "x"]),                       # already there
+    ("b", ["BF.MADD", "b", "x", "x"]),
+    ("b", ["BF.RESERVE", "b", "0.01", "100"]),         # item exists
+    ("missing", ["BF.INSERT", "missing", "NOCREATE", "ITEMS", "x"]),
 ]
 
 
@@ -80,6 +85,7 @@ def test_a_write_that_changes_nothing_aborts_watch(raw, other, key, command):
     raw("SET", "p", "v")
     raw("EXHSET", "h", "f", "v")
     raw("EXZADD", "z", "1", "a", "2", "b")
+    raw("BF.ADD", "b", "x")
     ttl_before = raw("PTTL", key)
     assert transaction_aborted(raw, other, key, *command)
     assert raw("PTTL", key) == ttl_before  # the signal leaves the key as it was
