@@ -122,6 +122,31 @@ SCENARIOS: list[Scenario] = [
 PIPELINE_REQUEST_FACTOR = 4
 
 
+@dataclass(frozen=True)
+class BigCommand:
+    """One huge multi-element command sent once through the proxy: how long it holds Valkey.
+
+    Valkey runs a function call to its end while every other client waits, so what matters is the
+    longest single call (from SLOWLOG; the proxy may split a command of independent elements into
+    several calls) and the Valkey time per element."""
+
+    name: str
+    command: tuple[str, ...]  # the command before its elements
+    element: str  # %d-formatted element (or pair) template
+    count: int
+    max_hold_s: float  # target for the longest single call
+
+    def args(self) -> list[bytes]:
+        elements = [x.encode() for i in range(self.count) for x in shlex.split(self.element % (i, i))]
+        return [a.encode() for a in self.command] + elements
+
+
+BIG_COMMANDS: list[BigCommand] = [
+    BigCommand("exzadd-100k", ("EXZADD", "tpb:big:z"), "%d m:%d", 100_000, max_hold_s=0.5),
+    BigCommand("bf.madd-100k", ("BF.MADD", "tpb:big:bf"), "i:%d:%d", 100_000, max_hold_s=0.1),
+]
+
+
 class BenchError(RuntimeError):
     pass
 
@@ -390,6 +415,63 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
     return r
 
 
+@dataclass
+class BigResult:
+    name: str
+    count: int
+    max_hold_s: float
+    calls: int = 0
+    longest_s: float | None = None
+    valkey_s: float | None = None
+    wall_s: float | None = None
+    error: str | None = None
+
+
+def run_big_command(big: BigCommand, direct: UpstreamAddress, proxy: ProxyProcess) -> BigResult:
+    r = BigResult(big.name, big.count, big.max_hold_s)
+    conn = RespConn(direct, timeout=120)
+    client = RespConn(proxy.address, timeout=120)
+    old = conn.call("CONFIG", "GET", "slowlog-log-slower-than")[1]
+    try:
+        conn.call("DEL", big.command[1])
+        conn.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        conn.call("SLOWLOG", "RESET")
+        started = time.perf_counter()
+        reply = client.call(*big.args())
+        r.wall_s = time.perf_counter() - started
+        if isinstance(reply, hiredis.ReplyError):
+            r.error = str(reply)
+            return r
+        entries = conn.call("SLOWLOG", "GET", "-1")
+        holds = [e[2] / 1e6 for e in entries if e[3][:1] and e[3][0].upper() in (b"FCALL", b"FCALL_RO")]
+        r.calls, r.longest_s, r.valkey_s = len(holds), max(holds, default=0.0), sum(holds)
+    finally:
+        conn.call("CONFIG", "SET", "slowlog-log-slower-than", old)
+        conn.call("DEL", big.command[1])
+        conn.close()
+        client.close()
+    return r
+
+
+def render_big(results: Sequence[BigResult], markdown: bool) -> str:
+    columns = ["big command", "elements", "calls", "longest call s", "target", "met?", "Valkey µs/element",
+               "wall s (proxy)"]
+    rows = []
+    for r in results:
+        if r.error or r.longest_s is None:
+            rows.append([r.name, f"{r.count:,}", "", f"n/a ({r.error})", f"<{r.max_hold_s:g}", "", "", ""])
+            continue
+        rows.append([r.name, f"{r.count:,}", str(r.calls), f"{r.longest_s:.3f}", f"<{r.max_hold_s:g}",
+                     "yes" if r.longest_s < r.max_hold_s else "no", f"{r.valkey_s / r.count * 1e6:.1f}",
+                     f"{r.wall_s:.3f}"])
+    if markdown:
+        return "\n".join(["| " + " | ".join(columns) + " |", "|:---" + "|---:" * (len(columns) - 1) + "|",
+                          *("| " + " | ".join(row) + " |" for row in rows)])
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
+                      strict=True))) for cells in [columns, *rows])
+
+
 # --- reporting ---------------------------------------------------------------------------------
 
 COLUMNS = ["scenario", "direct ops/s", "proxy ops/s", "ratio", "target", "met?", "proxy CPU µs/op"]
@@ -505,11 +587,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     scenarios = [s for s in SCENARIOS if not args.only or any(o.lower() in s.name.lower() for o in args.only)]
+    bigs = [b for b in BIG_COMMANDS if not args.only or any(o.lower() in b.name.lower() for o in args.only)]
     if args.list:
         for s in SCENARIOS:
             print(f"{s.name:24} proxy: {s.proxy}   direct: {s.direct_command}   -P {s.pipeline}")
+        for b in BIG_COMMANDS:
+            print(f"{b.name:24} one {b.command[0]} of {b.count} elements, longest Valkey call < {b.max_hold_s:g} s")
         return 0
-    if not scenarios:
+    if not scenarios and not bigs:
         print(f"no scenario matches {args.only}; see --list", file=sys.stderr)
         return 2
     if shutil.which("redis-benchmark") is None:
@@ -520,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     valkey: EmbeddedValkey | None = None
     proxy: ProxyProcess | None = None
     results: list[Result] = []
+    big_results: list[BigResult] = []
     with tempfile.TemporaryDirectory(prefix="tairproxy-bench-") as tmp, sigterm_as_interrupt():
         try:
             if args.valkey_url:
@@ -544,6 +630,9 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(run_scenario(s, direct, proxy, args))
                 if proxy.process is not None and proxy.process.poll() is not None:
                     raise BenchError(f"proxy died during {s.name}:\n{proxy.log_tail()}")
+            for b in bigs:
+                print(f"  running {b.name} ...", file=sys.stderr, flush=True)
+                big_results.append(run_big_command(b, direct, proxy))
             if args.valkey_url:
                 cleanup_keys(direct)
         except KeyboardInterrupt:
@@ -560,11 +649,16 @@ def main(argv: list[str] | None = None) -> int:
             if valkey is not None:
                 valkey.stop()
 
-    print()
-    print(render(results, args.markdown))
+    if results:
+        print()
+        print(render(results, args.markdown))
+    if big_results:
+        print()
+        print(render_big(big_results, args.markdown))
     if args.json:
         payload = {"machine": meta, "clients": args.clients, "keyspace": args.keyspace,
-                   "results": [asdict(r) | {"ratio": r.ratio} for r in results]}
+                   "results": [asdict(r) | {"ratio": r.ratio} for r in results],
+                   "big_commands": [asdict(r) for r in big_results]}
         Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
     return 0
 

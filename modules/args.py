@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -19,6 +20,25 @@ def parse_int64(raw: bytes) -> int | None:
         return None
     value = int(raw)
     return value if INT64_MIN <= value <= INT64_MAX else None
+
+
+_VALKEY_DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_VALKEY_INFINITY = re.compile(rb"[+-]?(?:inf|infinity)\Z", re.IGNORECASE)
+
+
+def parse_valkey_double(raw: bytes) -> float | None:
+    """RedisModule_StringToDouble on Valkey 9 (string2d): decimal or inf/infinity, the whole
+    string; no hex (unlike libc strtod), no NaN, no overflow, no underflow to zero."""
+    if _VALKEY_INFINITY.match(raw):
+        return -math.inf if raw[:1] == b"-" else math.inf
+    if not _VALKEY_DECIMAL.match(raw):
+        return None
+    value = float(raw)
+    if math.isinf(value):
+        return None
+    if value == 0 and any(c in b"123456789" for c in re.split(rb"[eE]", raw)[0]):
+        return None
+    return value
 
 
 def text(n: int) -> bytes:
@@ -89,19 +109,24 @@ def parse_ex_options(args: list[bytes], start: int, accepted: frozenset[str]) ->
     return opts
 
 
+def wrap_int64(n: int) -> int:
+    """n as C's signed 64-bit arithmetic leaves it (two's complement wrap-around)."""
+    return (n + (1 << 63)) % (1 << 64) - (1 << 63)
+
+
 def expire_args(opts: ExOptions) -> tuple[bytes, bytes] | None:
     """(mode, milliseconds) for the Lua side: PX relative, PXAT absolute, KEEPTTL, or '' (drop TTL).
 
-    None when the value is not a positive int64, which Tair reports as a syntax error.
+    None when the value is not a positive int64, which Tair reports as a syntax error. Seconds
+    become milliseconds as TairString's C does (`expire *= 1000`, wrapping past int64); what a
+    wrapped or overflowing time then does is apply_expire's business (common.lua).
     """
     if not opts.expire:
         return (b"KEEPTTL" if opts.keepttl else b""), b""
     n = parse_int64(opts.expire_value)
     if n is None or n <= 0:
         return None
-    ms = n * 1000 if opts.expire in ("EX", "EXAT") else n
-    if ms > INT64_MAX:
-        return None
+    ms = wrap_int64(n * 1000) if opts.expire in ("EX", "EXAT") else n
     return (b"PXAT" if opts.expire.endswith("AT") else b"PX"), text(ms)
 
 

@@ -8,19 +8,36 @@ local function err(msg)
     return server.error_reply(msg)
 end
 
--- Each family adds a probe: probe(key, native_type) -> Tair type name or nil.
--- TYPE on a key asks them in order, so Tair keys answer as Tair's do.
-local TYPE_PROBES = {}
+-- The type of a key as TYPE and SCAN ... TYPE answer it: the Tair type name for a Tair key,
+-- else Valkey's. Each family declares its marker once, with add_type_marker(name, native,
+-- test): its type name, the native type its keys are stored as, and test(key) -> true for its
+-- keys among those (they are asked in order).
+local TYPE_MARKERS = {}  -- list of {name, native, test}
+
+local function add_type_marker(name, native, test)
+    TYPE_MARKERS[#TYPE_MARKERS + 1] = {name = name, native = native, test = test}
+end
+
+-- The marker of a Tair type name (any case, as SCAN ... TYPE takes module type names), or nil.
+local function type_marker_named(name)
+    name = string.lower(name)
+    for i = 1, #TYPE_MARKERS do
+        if string.lower(TYPE_MARKERS[i].name) == name then
+            return TYPE_MARKERS[i]
+        end
+    end
+    return nil
+end
 
 local function type_of(key)
     local native = server.call('TYPE', key)['ok']
     if native == 'none' then
         return native
     end
-    for i = 1, #TYPE_PROBES do
-        local name = TYPE_PROBES[i](key, native)
-        if name then
-            return name
+    for i = 1, #TYPE_MARKERS do
+        local marker = TYPE_MARKERS[i]
+        if marker.native == native and marker.test(key) then
+            return marker.name
         end
     end
     return native
@@ -30,13 +47,14 @@ end
 -- families register through this (Lua has no way to call a function by name at run time,
 -- and at load time not even type() exists: hence the nil test).
 local FUNCTIONS = {}
+local register_with_valkey = server['register_function']  -- (spelled so the assembler leaves it)
 local function register_function(spec, callback)
     if callback ~= nil then
         FUNCTIONS[spec] = callback
-        return server.register_function(spec, callback)
+        return register_with_valkey(spec, callback)
     end
     FUNCTIONS[spec.function_name] = spec.callback
-    return server.register_function(spec)
+    return register_with_valkey(spec)
 end
 
 -- A sub-call that raised: the reply a single FCALL would have given. Valkey appends the
@@ -86,6 +104,40 @@ local function run_batch(keys, argv)
 end
 register_function{function_name='tp_batch', callback=run_batch}
 register_function{function_name='tp_batch_ro', flags={'no-writes'}, callback=run_batch}
+
+-- The modules open the key of every write command for writing, and Valkey counts closing
+-- such a key as a change for WATCH even when nothing changed (RM_CloseKey signals it): a
+-- write that fails or finds nothing to do still aborts another client's transaction on that
+-- key. Write functions that leave a key untouched return through unchanged() to do the same.
+-- The key ends exactly as it was (same value, same TTL); the no-op writes used for the signal
+-- are not replicated (their net effect is nothing), though keyspace notifications see them.
+local function touch_for_watch(key)
+    server.set_repl(server.REPL_NONE)
+    local at = server.call('PEXPIRETIME', key)
+    if at == -2 then
+        server.call('SET', key, '')
+        server.call('DEL', key)
+    elseif at == -1 then
+        server.call('PEXPIRE', key, 1000000)
+        server.call('PERSIST', key)
+    else
+        -- Lua numbers are doubles: an expiry past 2^63 - 1024 comes back as 2^63.
+        server.call('PEXPIREAT', key, at >= 9223372036854775807 and '9223372036854775807' or string.format('%.0f', at))
+    end
+    server.set_repl(server.REPL_ALL)
+end
+
+-- reply, after counting the untouched key as written for WATCH.
+local function unchanged(key, reply)
+    touch_for_watch(key)
+    return reply
+end
+
+-- An argument error a module reports after it opened KEYS[1] for writing (EXZUNIONSTORE's
+-- numkeys...): the key still counts as written for WATCH.
+server.register_function('tp_raise_written', function(keys, args)
+    return unchanged(keys[1], err(args[1]))
+end)
 
 -- Lets the proxy put an argument error at its place in a MULTI/EXEC result.
 register_function{function_name='tp_raise', flags={'no-writes'}, callback=function(keys, args)
@@ -196,6 +248,23 @@ local function i64_add(a, b)
     return r
 end
 
+-- a + b as C's int64 arithmetic leaves it (wrapping past either end).
+local TWO64 = '18446744073709551616'
+
+local function i64_add_wrap(a, b)
+    local r = i64_add(a, b)
+    if r then
+        return r
+    end
+    local na, ma = split_sign(a)
+    local _, mb = split_sign(b)
+    local sum = mag_add(ma, mb)  -- overflow needs both signs alike
+    if na then
+        return mag_sub(TWO64, sum)
+    end
+    return '-' .. mag_sub(TWO64, sum)
+end
+
 local function i64_cmp(a, b)
     local na, ma = split_sign(a)
     local nb, mb = split_sign(b)
@@ -233,14 +302,41 @@ local function int_reply(s)
     return {ok = BIG_INT_MARKER .. s}
 end
 
--- Expiry options arrive from the proxy normalised to milliseconds:
+local function now_ms_text()
+    local t = server.call('TIME')
+    return string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+end
+
+-- TairString's expiry (RedisModule_SetExpire after its own arithmetic). Options arrive from
+-- the proxy in milliseconds as int64 text, already wrapped as the C wraps them:
 -- mode '' (none: drop the TTL), 'KEEPTTL', 'PX' (relative) or 'PXAT' (absolute).
+--   PX < 0: SetExpire refuses it and the key keeps the TTL it had.
+--   PX past int64 once added to the clock: the module stores a wrapped (negative) expiry that
+--     Valkey treats as none, while PTTL shows the value given; the closest Valkey can hold is
+--     the largest expiry there is, PEXPIREAT 2^63-1.
+--   PXAT in the past: the key expires now; PXAT so negative that `at - now` wraps: far future.
+-- True when the key's TTL was written (which counts as a change for WATCH).
+local I64_MIN_TEXT = '-9223372036854775808'
+
 local function apply_expire(key, mode, ms)
-    if mode == 'PX' then
-        server.pcall('PEXPIRE', key, ms)
-    elseif mode == 'PXAT' then
-        server.pcall('PEXPIREAT', key, ms)
-    elseif mode == '' then
-        server.call('PERSIST', key)
+    if mode == '' then
+        return server.call('PERSIST', key) == 1
+    elseif mode == 'KEEPTTL' then
+        return false
+    elseif mode == 'PX' then
+        if string.sub(ms, 1, 1) == '-' then
+            return false
+        elseif #ms >= 16 and i64_cmp(ms, i64_add(I64_MAX, '-' .. now_ms_text())) > 0 then
+            server.call('PEXPIREAT', key, I64_MAX)
+        else
+            server.call('PEXPIRE', key, ms)
+        end
+    elseif string.sub(ms, 1, 1) ~= '-' then
+        server.call('PEXPIREAT', key, ms)
+    elseif i64_cmp(ms, i64_add(I64_MIN_TEXT, now_ms_text())) < 0 then
+        server.call('PEXPIREAT', key, I64_MAX)
+    else
+        server.call('DEL', key)
     end
+    return true
 end

@@ -622,6 +622,12 @@ do
         if not floor then bind() end
         local len = #s
         if len >= MAX_LEN then return nil end
+        -- The modules hand strtold a C string: it ends at the first NUL ("1\0junk" is 1).
+        local nul = find(s, '\0', 1, true)
+        if nul then
+            s = sub(s, 1, nul - 1)
+            len = nul - 1
+        end
         if len == 0 then return make_zero(false) end
         local b = byte(s, 1)
         if b == 32 or (b >= 9 and b <= 13) then return nil end

@@ -44,8 +44,9 @@ local BF_LN2_SQ = BF_LN2 * BF_LN2
 local BF_GET_CHUNK = 2000
 local BF_SET_CHUNK = 1500
 -- A sub-filter of at most BF_DENSE_RATIO bytes per position asked (and at most BF_DENSE_MAX
--- bytes) is read whole with GETRANGE: copying bytes is far cheaper than a BITFIELD GET each.
-local BF_DENSE_RATIO = 64
+-- bytes) is read whole into a Lua array (about 15 ns a byte to read and to write back) rather
+-- than a BITFIELD GET per position (about 1 us).
+local BF_DENSE_RATIO = 16
 local BF_DENSE_MAX = 4 * 1024 * 1024
 local BF_BIT = {128, 64, 32, 16, 8, 4, 2, 1}
 
@@ -245,83 +246,6 @@ local function bf_max_scaled(cap, rate, ratio, expansion, scale_to)
     return total
 end
 
--- Appends the k bit positions (relative to the data start) of one item in sub-filter f.
-local function bf_positions(h1, h2, f, out, p)
-    local m = f.bits
-    local x = math.fmod(h1, m)
-    local y = math.fmod(h2, m)
-    local base = f.off
-    for j = 0, f.k - 1 do
-        p = p + 1
-        out[p] = base + x
-        x = x + y
-        if x >= m then
-            x = x - m
-        end
-        y = y + j
-        if y >= m then
-            y = math.fmod(y, m)
-        end
-    end
-    return p
-end
-
--- Bit values of the items' positions in the stored sub-filters 1..nf (pos: item by item, then
--- sub-filter by sub-filter, k positions each). A sub-filter whose bytes are few next to the
--- positions asked is read whole (one GETRANGE); the others bit by bit with BITFIELD_RO.
-local function bf_fetch(bf, pos, nitems, nf)
-    local filters = bf.filters
-    local base = bf_data_start(bf.stored_slots)
-    local dense, skip = {}, {}
-    for j = 1, nf do
-        local f = filters[j]
-        local bytes = f.bits / 8
-        local from = base + f.off / 8
-        if from + bytes <= #bf.raw then
-            dense[j], skip[j] = bf.raw, from
-        elseif bytes <= BF_DENSE_MAX and bytes <= BF_DENSE_RATIO * nitems * f.k then
-            dense[j], skip[j] = server.call('GETRANGE', bf.key, from, from + bytes - 1), 0
-        end
-    end
-    local got, sparse, ns = {}, {}, 0
-    local byte = string.byte
-    local q = 0
-    for _ = 1, nitems do
-        for j = 1, nf do
-            local f = filters[j]
-            local s, first = dense[j], skip[j]
-            for _ = 1, f.k do
-                q = q + 1
-                if s then
-                    local rel = pos[q] - f.off
-                    local r = rel % 8
-                    local mask = BF_BIT[r + 1]
-                    got[q] = byte(s, first + (rel - r) / 8 + 1) % (mask * 2) >= mask and 1 or 0
-                else
-                    ns = ns + 1
-                    sparse[ns] = q
-                end
-            end
-        end
-    end
-    base = base * 8
-    local i = 0
-    while i < ns do
-        local args, a = {'BITFIELD_RO', bf.key}, 2
-        local last = math.min(ns, i + BF_GET_CHUNK)
-        for j = i + 1, last do
-            args[a + 1], args[a + 2], args[a + 3] = 'GET', 'u1', base + pos[sparse[j]]
-            a = a + 3
-        end
-        local r = server.call(unpack(args))
-        for j = 1, #r do
-            got[sparse[i + j]] = r[j]
-        end
-        i = last
-    end
-    return got
-end
-
 local function bf_header(bf)
     local parts = {struct.pack(BF_FIXED_FMT, BF_MAGIC, 1, bf.slots, #bf.filters, bf.expansion, bf.rate, bf.ratio)}
     for i = 1, bf.slots do
@@ -335,39 +259,221 @@ local function bf_header(bf)
     return table.concat(parts)
 end
 
--- Writes a changed filter, then sets the bits this command set (positions relative to the
--- data start). A new filter, a new sub-filter or more descriptor slots rewrite the whole value
--- with one SET ... KEEPTTL, so Valkey allocates exactly its length (growing a string with
--- SETRANGE would let it keep up to twice that); otherwise one BITFIELD writes the bits and the
--- last sub-filter's item count.
-local function bf_store(bf, sets, nsets, items_changed)
+-- Bits of sub-filters during one command: a view per sub-filter, dense or sparse.
+--   dense:  all its bytes as a Lua array (read with GETRANGE, or zeros for a sub-filter this
+--           command creates); a table index is far cheaper than any call per bit;
+--   sparse: (a stored sub-filter much bigger than the positions asked) only the bits at the
+--           items' positions, fetched at once with BITFIELD_RO (position -> 0/1), plus the
+--           positions this command sets.
+-- Bit j (0 <= j < k) of an item is x_j: x_0 = h1 mod m, y_0 = h2 mod m, x_{j+1} = x_j + y_j,
+-- y_{j+1} = y_j + j (mod m). Tests stop at the first clear bit, so an absent item costs about
+-- two steps per sub-filter; the loops are written out where they run (no call per bit), and
+-- Lua's % is exact here (operands below 2^53), so no math.fmod call either.
+
+local function bf_bytes_array(s, from, size)
+    local out, byte = {}, string.byte
+    for i = 1, size, 4000 do
+        local chunk = {byte(s, from + i - 1, from + math.min(size, i + 3999) - 1)}
+        for q = 1, #chunk do
+            out[i + q - 1] = chunk[q]
+        end
+    end
+    for i = #out + 1, size do
+        out[i] = 0
+    end
+    return out
+end
+
+local function bf_zero_view(f)
+    local size, bytes = f.bits / 8, {}
+    for i = 1, size do
+        bytes[i] = 0
+    end
+    return {f = f, bytes = bytes}
+end
+
+-- Views of the stored sub-filters 1..nf for the items (h1s, h2s).
+local function bf_stored_views(bf, h1s, h2s, nitems, nf)
+    local views = {}
+    local base = bf_data_start(bf.stored_slots)
+    for j = 1, nf do
+        local f = bf.filters[j]
+        local size = f.bits / 8
+        local from = base + f.off / 8
+        if from + size <= #bf.raw then
+            views[j] = {f = f, bytes = bf_bytes_array(bf.raw, from + 1, size)}
+        elseif size <= BF_DENSE_MAX and size <= BF_DENSE_RATIO * nitems * f.k then
+            local s = server.call('GETRANGE', bf.key, from, from + size - 1)
+            views[j] = {f = f, bytes = bf_bytes_array(s, 1, size)}
+        else
+            local bits, want, nwant = {}, {}, 0
+            local m = f.bits
+            for it = 1, nitems do
+                local x, y = h1s[it] % m, h2s[it] % m
+                for q = 0, f.k - 1 do
+                    if not bits[x] then
+                        bits[x] = 0
+                        nwant = nwant + 1
+                        want[nwant] = x
+                    end
+                    x = x + y
+                    if x >= m then x = x - m end
+                    y = y + q
+                    if y >= m then y = y % m end
+                end
+            end
+            local start = base * 8 + f.off
+            for i = 0, nwant - 1, BF_GET_CHUNK do
+                local args, n = {'BITFIELD_RO', bf.key}, 2
+                for q = i + 1, math.min(nwant, i + BF_GET_CHUNK) do
+                    args[n + 1], args[n + 2], args[n + 3] = 'GET', 'u1', start + want[q]
+                    n = n + 3
+                end
+                local r = server.call(unpack(args))
+                for q = 1, #r do
+                    bits[want[i + q]] = r[q]
+                end
+            end
+            views[j] = {f = f, bits = bits, sets = {}}
+        end
+    end
+    return views
+end
+
+-- Index of the first sub-filter (views 1..n) in which every bit of item (h1, h2) is set, or nil.
+local function bf_find(views, n, h1, h2)
+    local BIT = BF_BIT
+    for v = 1, n do
+        local view = views[v]
+        local f = view.f
+        local m, k = f.bits, f.k
+        local x, y = h1 % m, h2 % m
+        local bytes, j = view.bytes, 0
+        if bytes then
+            while j < k do
+                local r = x % 8
+                local mask = BIT[r + 1]
+                if bytes[(x - r) / 8 + 1] % (mask + mask) < mask then
+                    break
+                end
+                x = x + y
+                if x >= m then x = x - m end
+                y = y + j
+                if y >= m then y = y % m end
+                j = j + 1
+            end
+        else
+            local bits = view.bits
+            while j < k and bits[x] == 1 do
+                x = x + y
+                if x >= m then x = x - m end
+                y = y + j
+                if y >= m then y = y % m end
+                j = j + 1
+            end
+        end
+        if j == k then
+            return v
+        end
+    end
+    return nil
+end
+
+-- Set every bit of item (h1, h2) in a view.
+local function bf_set(view, h1, h2)
+    local f = view.f
+    local m, k = f.bits, f.k
+    local BIT = BF_BIT
+    local x, y = h1 % m, h2 % m
+    local bytes = view.bytes
+    view.changed = true
+    if bytes then
+        for j = 0, k - 1 do
+            local r = x % 8
+            local i = (x - r) / 8 + 1
+            local mask = BIT[r + 1]
+            local b = bytes[i]
+            if b % (mask + mask) < mask then
+                bytes[i] = b + mask
+            end
+            x = x + y
+            if x >= m then x = x - m end
+            y = y + j
+            if y >= m then y = y % m end
+        end
+        return
+    end
+    local bits, sets = view.bits, view.sets
+    for j = 0, k - 1 do
+        if bits[x] ~= 1 then
+            bits[x] = 1
+            sets[#sets + 1] = x
+        end
+        x = x + y
+        if x >= m then x = x - m end
+        y = y + j
+        if y >= m then y = y % m end
+    end
+end
+
+-- The bytes of a dense view as one string.
+local function bf_view_string(view)
+    local bytes, parts = view.bytes, {}
+    for i = 1, #bytes, 4000 do
+        parts[#parts + 1] = string.char(unpack(bytes, i, math.min(#bytes, i + 3999)))
+    end
+    return table.concat(parts)
+end
+
+-- Writes a changed filter. A new filter, a new sub-filter or more descriptor slots rewrite the
+-- whole value with one SET ... KEEPTTL, so Valkey allocates exactly its length (growing a
+-- string with SETRANGE would let it keep up to twice that). A stored sub-filter that got bits
+-- is written back whole (SETRANGE, dense) or bit by bit (BITFIELD, sparse), and the last
+-- sub-filter's item count with it.
+local function bf_store(bf, views, items_changed)
     local key = bf.key
     local base = bf_data_start(bf.slots)
-    local count_op = nil
-    if bf.fresh then
-        server.call('SET', key, bf_header(bf) .. string.rep('\0', bf.data))
-    elseif bf.slots ~= bf.stored_slots or #bf.filters ~= bf.stored_n then
-        local old = server.call('GETRANGE', key, bf_data_start(bf.stored_slots), -1)
-        server.call('SET', key, bf_header(bf) .. old .. string.rep('\0', bf.data - #old), 'KEEPTTL')
+    local nstored = bf.fresh and 0 or bf.stored_n
+    local ops, nops = {'BITFIELD', key}, 2
+    if bf.fresh or bf.slots ~= bf.stored_slots or #bf.filters ~= bf.stored_n then
+        local parts = {bf_header(bf)}
+        if not bf.fresh then
+            parts[2] = server.call('GETRANGE', key, bf_data_start(bf.stored_slots), -1)
+        end
+        for j = nstored + 1, #bf.filters do
+            local view = views[j]
+            parts[#parts + 1] = view and bf_view_string(view) or string.rep('\0', bf.filters[j].bits / 8)
+        end
+        if bf.fresh then
+            server.call('SET', key, table.concat(parts))
+        else
+            server.call('SET', key, table.concat(parts), 'KEEPTTL')
+        end
     elseif items_changed then
         local n = #bf.filters
-        count_op = {(BF_FIXED + BF_DESC * (n - 1) + 8) * 8, bf.filters[n].items}
+        ops[3], ops[4], ops[5], ops[6] = 'SET', 'i64', (BF_FIXED + BF_DESC * (n - 1) + 8) * 8, bf.filters[n].items
+        nops = 6
     end
-    base = base * 8
-    local i = 0
-    while i < nsets or count_op do
-        local args, a = {'BITFIELD', key}, 2
-        local last = math.min(nsets, i + BF_SET_CHUNK)
-        for j = i + 1, last do
-            args[a + 1], args[a + 2], args[a + 3], args[a + 4] = 'SET', 'u1', base + sets[j], 1
-            a = a + 4
+    for j = 1, nstored do
+        local view = views[j]
+        if view and view.changed then
+            if view.bytes then
+                server.call('SETRANGE', key, base + view.f.off / 8, bf_view_string(view))
+            else
+                local at = base * 8 + view.f.off
+                for q = 1, #view.sets do
+                    if nops >= 2 + 4 * BF_SET_CHUNK then
+                        server.call(unpack(ops, 1, nops))
+                        nops = 2
+                    end
+                    ops[nops + 1], ops[nops + 2], ops[nops + 3], ops[nops + 4] = 'SET', 'u1', at + view.sets[q], 1
+                    nops = nops + 4
+                end
+            end
         end
-        if last == nsets and count_op then
-            args[a + 1], args[a + 2], args[a + 3], args[a + 4] = 'SET', 'i64', count_op[1], count_op[2]
-            count_op = nil
-        end
-        server.call(unpack(args))
-        i = last
+    end
+    if nops > 2 then
+        server.call(unpack(ops, 1, nops))
     end
 end
 
@@ -378,95 +484,46 @@ end
 local function bf_add_items(bf, a, first, single)
     local nitems = (#a - first + 1) / 2
     local filters = bf.filters
-    local nf = #filters
     local h1s, h2s = {}, {}
     for it = 1, nitems do
         h1s[it] = tonumber(a[first + 2 * it - 2])
         h2s[it] = tonumber(a[first + 2 * it - 1])
     end
-    -- Bits of every item in every stored sub-filter, fetched at once.
-    local pos, p = {}, 0
-    local got
-    if not bf.fresh then
-        for it = 1, nitems do
-            for j = 1, nf do
-                p = bf_positions(h1s[it], h2s[it], filters[j], pos, p)
-            end
-        end
-        got = bf_fetch(bf, pos, nitems, nf)
+    local views
+    if bf.fresh then
+        views = {bf_zero_view(filters[1])}
+    else
+        views = bf_stored_views(bf, h1s, h2s, nitems, #filters)
     end
-    local overlay, sets, nsets = {}, {}, 0
-    local results = {}
-    local added = false
-    local scratch = {}
-    p = 0
+    local results, added = {}, false
     for it = 1, nitems do
         local h1, h2 = h1s[it], h2s[it]
-        local found = false
-        if got then
-            for j = 1, nf do
-                local all = true
-                for q = p + 1, p + filters[j].k do
-                    if got[q] ~= 1 and not overlay[pos[q]] then
-                        all = false
-                        break
-                    end
-                end
-                p = p + filters[j].k
-                if all then
-                    found = true
-                end
-            end
-        end
-        -- Sub-filters this command created (or all of a new filter) hold only this command's bits.
-        if not found then
-            for j = (got and nf or 0) + 1, #filters do
-                local c = bf_positions(h1, h2, filters[j], scratch, 0)
-                local all = true
-                for q = 1, c do
-                    if not overlay[scratch[q]] then
-                        all = false
-                        break
-                    end
-                end
-                if all then
-                    found = true
-                    break
-                end
-            end
-        end
-        if found then
+        if bf_find(views, #filters, h1, h2) then
             results[it] = 0
         else
             local last = filters[#filters]
-            local e = nil
             if last.items >= last.cap then
-                e = bf_scale_out(bf)
+                local e = bf_scale_out(bf)
+                if e then
+                    if single then
+                        return unchanged(bf.key, err(e))
+                    end
+                    results[it] = {err = e}
+                    break
+                end
                 last = filters[#filters]
+                views[#filters] = bf_zero_view(last)
             end
-            if e then
-                if single then
-                    return err(e)
-                end
-                results[it] = {err = e}
-                break
-            end
-            local c = bf_positions(h1, h2, last, scratch, 0)
-            for q = 1, c do
-                local b = scratch[q]
-                if not overlay[b] then
-                    overlay[b] = true
-                    nsets = nsets + 1
-                    sets[nsets] = b
-                end
-            end
+            bf_set(views[#filters], h1, h2)
             last.items = last.items + 1
             added = true
             results[it] = 1
         end
     end
     if added or bf.fresh then
-        bf_store(bf, sets, nsets, added)
+        bf_store(bf, views, added)
+    else
+        touch_for_watch(bf.key)
     end
     if single then
         return results[1]
@@ -474,26 +531,26 @@ local function bf_add_items(bf, a, first, single)
     return results
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'string' and server.call('GETRANGE', key, 0, 7) == BF_MAGIC then
-        return 'MBbloom--'
-    end
-end
+add_type_marker('MBbloom--', 'string', function(key)
+    return server.call('GETRANGE', key, 0, 7) == BF_MAGIC
+end)
 
 -- BF.RESERVE / TFBFRESERVE. ARGV: rate, ratio, capacity, expansion
+-- valkey-bloom opens the key for writing before anything else: a call that changes nothing
+-- still counts as a write for WATCH (unchanged(), common.lua).
 server.register_function('tp_bf_reserve', function(keys, a)
     local bf = bf_load(keys[1])
     if bf == false then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif bf then
-        return err(E_ITEM_EXISTS)
+        return unchanged(keys[1], err(E_ITEM_EXISTS))
     end
     local e
     bf, e = bf_new(keys[1], tonumber(a[1]), tonumber(a[2]), tonumber(a[3]), tonumber(a[4]))
     if not bf then
-        return err(e)
+        return unchanged(keys[1], err(e))
     end
-    bf_store(bf, {}, 0, false)
+    bf_store(bf, {}, false)
     return {ok = 'OK'}
 end)
 
@@ -511,24 +568,25 @@ server.register_function('tp_bf_add', function(keys, a)
     end
     local bf = bf_load(keys[1])
     if bf == false then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif bf == nil then
         if a[6] == '1' then
-            return err(E_NOT_FOUND)
+            return unchanged(keys[1], err(E_NOT_FOUND))
         end
         local e
         bf, e = bf_new(keys[1], rate, ratio, cap, expansion)
         if not bf then
-            return err(e)
+            return unchanged(keys[1], err(e))
         end
     end
     if not single then
         local e = bf_validate_add(bf, (#a - 7) / 2)
         if e then
             if bf.fresh then
-                bf_store(bf, {}, 0, false)
+                bf_store(bf, {}, false)
+                return err(e)
             end
-            return err(e)
+            return unchanged(keys[1], err(e))
         end
     end
     return bf_add_items(bf, a, 8, single)
@@ -547,32 +605,13 @@ server.register_function{function_name = 'tp_bf_exists', flags = {'no-writes'}, 
             results[it] = 0
         end
     else
-        local filters = bf.filters
-        local pos, p = {}, 0
+        local h1s, h2s = {}, {}
         for it = 1, nitems do
-            local h1, h2 = tonumber(a[2 * it]), tonumber(a[2 * it + 1])
-            for j = 1, #filters do
-                p = bf_positions(h1, h2, filters[j], pos, p)
-            end
+            h1s[it], h2s[it] = tonumber(a[2 * it]), tonumber(a[2 * it + 1])
         end
-        local got = bf_fetch(bf, pos, nitems, #filters)
-        p = 0
+        local views = bf_stored_views(bf, h1s, h2s, nitems, #bf.filters)
         for it = 1, nitems do
-            local found = 0
-            for j = 1, #filters do
-                local all = true
-                for q = p + 1, p + filters[j].k do
-                    if got[q] ~= 1 then
-                        all = false
-                        break
-                    end
-                end
-                p = p + filters[j].k
-                if all then
-                    found = 1
-                end
-            end
-            results[it] = found
+            results[it] = bf_find(views, #views, h1s[it], h2s[it]) and 1 or 0
         end
     end
     if a[1] == '1' then

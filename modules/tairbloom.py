@@ -21,6 +21,9 @@ import mmh3
 from tairproxy.dispatch import Call, Command, CommandError
 
 LUA_FILE = "tairbloom.lua"
+# The module this family stands in for (MODULE LIST, INFO): valkey-bloom, whose replies BF.*
+# follow, registers as "bf" version 10001.
+EMULATES = ("bf", 10001)
 
 DEFAULT_ERROR_RATE = b"0.01"
 DEFAULT_CAPACITY = b"100"

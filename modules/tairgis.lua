@@ -108,14 +108,10 @@ local function leaf_store(key, order, info, changed)
     hset_many(key, args)
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'hash' then
-        local v = server.call('HGET', key, VF)
-        if v and string.sub(v, 1, #PREFIX) == PREFIX then
-            return 'exgistype'
-        end
-    end
-end
+add_type_marker('exgistype', 'hash', function(key)
+    local v = server.call('HGET', key, VF)
+    return v and string.sub(v, 1, #PREFIX) == PREFIX or false
+end)
 
 -- GIS.ADD. ARGV: deferred error, then name, payload pairs (payload: wkt "\0" binary).
 server.register_function('tp_gis_add', function(keys, a)

@@ -48,6 +48,8 @@ from tairproxy.modules.tairgis_geometry import (
 from tairproxy.resp import Error
 
 LUA_FILE = "tairgis.lua"
+# The module this family stands in for, as its RedisModule_Init registers it (MODULE LIST, INFO).
+EMULATES = ("exgistype", 1)
 
 RESERVED_FIELD = b"\0gis"
 SEQ_END = 16  # marker byte + 15 seq digits

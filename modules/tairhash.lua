@@ -12,10 +12,8 @@
 
 local MARK = 31
 local MARK_CHAR = '\31'
-local I64_MAX_TEXT = '9223372036854775807'
-local I64_MIN_TEXT = '-9223372036854775808'
-local SAFE_MS = 4503599627370496 -- 2^52: now + this still fits an int64
 local CHUNK = 1000 -- fields per native call (Lua's unpack has a limit)
+local KEEP = 'keep' -- a field's TTL stays as it is
 
 local SYNTAX = 'ERR syntax error'
 local STALE = 'ERR update version is stale'
@@ -43,16 +41,26 @@ local function owned(key, field, value)
     return true
 end
 
--- version, value of a stored field (nil when malformed)
+-- version, value, exact expiry of a stored field (version nil when malformed). A field whose
+-- expiry lies past 2^53 ms carries it in its encoding, "\31" version "+" expiry ":" value:
+-- Valkey keeps the native expiry exact, but a Lua number could not read it back exactly.
 local function decode(v)
     local c = string.find(v, ':', 2, true)
     if not c then
         return nil
     end
-    return string.sub(v, 2, c - 1), string.sub(v, c + 1)
+    local head = string.sub(v, 2, c - 1)
+    local plus = string.find(head, '+', 2, true)
+    if plus then
+        return string.sub(head, 1, plus - 1), string.sub(v, c + 1), string.sub(head, plus + 1)
+    end
+    return head, string.sub(v, c + 1)
 end
 
-local function encode(version, value)
+local function encode(version, value, exp)
+    if exp then
+        return MARK_CHAR .. version .. '+' .. exp .. ':' .. value
+    end
     return MARK_CHAR .. version .. ':' .. value
 end
 
@@ -68,18 +76,18 @@ local function probe(key)
     return owned(key, r[1], r[2])
 end
 
--- status, version, value of one field.
+-- status, version, value, exact big expiry of one field.
 local function read(key, field)
     local v = server.pcall('HGET', key, field)
     if v then
         if type(v) == 'table' or not owned(key, field, v) then
             return WRONG
         end
-        local version, value = decode(v)
+        local version, value, exp = decode(v)
         if not version then
             return WRONG
         end
-        return FOUND, version, value
+        return FOUND, version, value, exp
     end
     local p = probe(key)
     if p == nil then
@@ -92,7 +100,7 @@ end
 
 -- Versions are int64; past INT64_MAX they wrap as Tair's C arithmetic does.
 local function incr_version(v)
-    return i64_add(v, '1') or I64_MIN_TEXT
+    return i64_add_wrap(v, '1')
 end
 
 -- VER n (0 = no check) must equal the version; GT n must exceed it.
@@ -112,25 +120,44 @@ local function next_version(vermode, verval, version)
     return incr_version(version)
 end
 
--- Store one field. mode '' drops its TTL (HSET does), 'KEEPTTL' keeps it,
--- 'PX' ms from now, 'PXAT' absolute ms (a past time deletes the field at once).
-local function store(key, field, enc, mode, ms)
-    if mode == '' then
-        server.call('HSET', key, field, enc)
-    elseif mode == 'KEEPTTL' then
-        server.call('HSETEX', key, 'KEEPTTL', 'FIELDS', 1, field, enc)
-    else
-        if mode == 'PX' and tonumber(ms) > SAFE_MS then
-            -- Beyond any real clock: Tair's own arithmetic would overflow here.
-            mode, ms = 'PXAT', I64_MAX_TEXT
-        end
-        server.call('HSETEX', key, mode, ms, 'FIELDS', 1, field, enc)
+-- The absolute expiry (int64 text) of a TTL option: PXAT as given, PX added to the clock as
+-- the module's C adds it (a sum past int64 wraps negative).
+local function expiry_of(mode, ms)
+    if mode == 'PXAT' then
+        return ms
     end
+    return i64_add_wrap(now_ms_text(), ms)
 end
 
-local function now_ms()
-    local t = server.call('TIME')
-    return string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+-- What EXHSET/EXHINCRBY[FLOAT] do to a field's TTL: no option drops it, KEEPTTL keeps it; an
+-- expiry of exactly 0 (possible only by wrapping) drops it too, a negative one (wrapped) keeps
+-- it. Returns nil (drop), KEEP, or the absolute expiry.
+local function option_ttl(mode, ms)
+    if mode == '' then
+        return nil
+    elseif mode == 'KEEPTTL' then
+        return KEEP
+    end
+    local at = expiry_of(mode, ms)
+    if at == '0' then
+        return nil
+    elseif string.sub(at, 1, 1) == '-' then
+        return KEEP
+    end
+    return at
+end
+
+-- Store one field with TTL ttl: nil drops it (HSET does), KEEP keeps it (and its exact big
+-- expiry exp), else the absolute expiry in ms (one in the past deletes the field at once).
+local function store(key, field, version, value, ttl, exp)
+    if ttl == nil then
+        server.call('HSET', key, field, encode(version, value))
+    elseif ttl == KEEP then
+        server.call('HSETEX', key, 'KEEPTTL', 'FIELDS', 1, field, encode(version, value, exp))
+    else
+        local big = #ttl >= 16 and tonumber(ttl) > SAFE_INT
+        server.call('HSETEX', key, 'PXAT', ttl, 'FIELDS', 1, field, encode(version, value, big and ttl or nil))
+    end
 end
 
 -- HMGET of many fields, checked for our marker: values (false = missing) or nil
@@ -165,36 +192,36 @@ local function hmget(key, fields, first, last)
     return out
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'hash' and probe(key) then
-        return 'tairhash-'
-    end
-end
+add_type_marker('tairhash-', 'hash', function(key)
+    return probe(key) == true
+end)
 
 -- ---------------------------------------------------------------- writes
+-- The module opens the key for writing first in every one of these: a path that writes
+-- nothing still counts for WATCH (unchanged(), common.lua).
 
 -- ARGV: deferred error, field, value, nxxx, vermode, verval, expmode, expms
 server.register_function('tp_exhset', function(keys, a)
     local key, field = keys[1], a[2]
-    local st, version = read(key, field)
+    local st, version, _, exp = read(key, field)
     if st == WRONG then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif a[1] ~= '' then
-        return err(a[1])
+        return unchanged(key, err(a[1]))
     end
     if st == FOUND then
         if a[4] == 'NX' then
-            return -1
+            return unchanged(key, -1)
         elseif stale(a[5], a[6], version) then
-            return err(STALE)
+            return unchanged(key, err(STALE))
         end
     else
         if a[4] == 'XX' then
-            return -1
+            return unchanged(key, -1)
         end
         version = '0'
     end
-    store(key, field, encode(next_version(a[5], a[6], version), a[3]), a[7], a[8])
+    store(key, field, next_version(a[5], a[6], version), a[3], option_ttl(a[7], a[8]), exp)
     return st == FOUND and 0 or 1
 end)
 
@@ -203,13 +230,34 @@ end)
 server.register_function('tp_exhsetnx', function(keys, a)
     local st = read(keys[1], a[1])
     if st == WRONG then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif st == FOUND then
-        return 0
+        return unchanged(keys[1], 0)
     end
     server.call('HSET', keys[1], a[1], encode('0', a[2]))
     return 1
 end)
+
+-- The next version of fields[i] (by position) and each field's exact big expiry (by name), from
+-- the current encodings cur (a field named twice is bumped twice).
+local function next_versions(fields, cur)
+    local latest, versions, exps = {}, {}, {}
+    for i = 1, #fields do
+        local f = fields[i]
+        local v = latest[f]
+        if not v then
+            if cur[i] then
+                local version, _, exp = decode(cur[i])
+                v, exps[f] = version, exp
+            else
+                v = '0'
+            end
+        end
+        latest[f] = incr_version(v)
+        versions[i] = latest[f]
+    end
+    return versions, exps
+end
 
 -- ARGV: field, value, field, value, ... Each version +1; TTLs are kept.
 server.register_function('tp_exhmset', function(keys, a)
@@ -220,20 +268,14 @@ server.register_function('tp_exhmset', function(keys, a)
     end
     local cur = hmget(key, fields, 1, #fields)
     if not cur then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     end
-    local versions = {}
+    local versions, exps = next_versions(fields, cur)
     local cmd = {}
     for i = 1, #fields do
         local f = fields[i]
-        local v = versions[f]
-        if not v then
-            v = cur[i] and decode(cur[i]) or '0'
-        end
-        v = incr_version(v)
-        versions[f] = v
         cmd[#cmd + 1] = f
-        cmd[#cmd + 1] = encode(v, a[2 * i])
+        cmd[#cmd + 1] = encode(versions[i], a[2 * i], exps[f])
         if #cmd >= 2 * CHUNK or i == #fields then
             server.call('HSETEX', key, 'KEEPTTL', 'FIELDS', #cmd / 2, unpack(cmd))
             cmd = {}
@@ -242,8 +284,10 @@ server.register_function('tp_exhmset', function(keys, a)
     return {ok = 'OK'}
 end)
 
--- ARGV: field, value, version, seconds, ... All versions are checked before any
--- write; then each field's version +1 and its TTL set to now + seconds.
+-- ARGV: field, value, version, ms, ... (ms: the seconds times 1000 as C wraps them, '' when
+-- they are no count: a syntax error once reached). All versions are checked before any
+-- write; then each field's version +1 and its TTL set to now + seconds (C arithmetic:
+-- a result of 0 means no TTL, a negative one has expired).
 server.register_function('tp_exhmsetwithopts', function(keys, a)
     local key = keys[1]
     local fields = {}
@@ -252,99 +296,108 @@ server.register_function('tp_exhmsetwithopts', function(keys, a)
     end
     local cur = hmget(key, fields, 1, #fields)
     if not cur then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     end
     for i = 1, #fields do
-        local ver, secs = a[4 * i - 1], a[4 * i]
-        if not is_i64(secs) or not is_i64(ver) or string.byte(ver, 1) == 45 or string.byte(secs, 1) == 45 then
-            return err(SYNTAX)
+        local ver = a[4 * i - 1]
+        if a[4 * i] == '' or not is_i64(ver) or string.byte(ver, 1) == 45 then
+            return unchanged(key, err(SYNTAX))
         end
         if cur[i] and ver ~= '0' and ver ~= decode(cur[i]) then
-            return err(STALE)
+            return unchanged(key, err(STALE))
         end
     end
-    local now = #fields > 0 and now_ms()
-    local versions = {}
+    local versions = next_versions(fields, cur)
+    local now = #fields > 0 and now_ms_text()
     for i = 1, #fields do
-        local f = fields[i]
-        local v = versions[f]
-        if not v then
-            v = cur[i] and decode(cur[i]) or '0'
+        local at = i64_add_wrap(now, a[4 * i])
+        local ttl = at
+        if at == '0' then
+            ttl = nil
+        elseif string.sub(at, 1, 1) == '-' then
+            ttl = '1'
         end
-        v = incr_version(v)
-        versions[f] = v
-        local secs = a[4 * i]
-        local at = now
-        if secs ~= '0' then
-            at = i64_add(secs .. '000', now) or I64_MAX_TEXT
-        end
-        server.call('HSETEX', key, 'PXAT', at, 'FIELDS', 1, f, encode(v, a[4 * i - 2]))
+        store(key, fields[i], versions[i], a[4 * i - 2], ttl)
+    end
+    if #fields == 0 then
+        return unchanged(key, {ok = 'OK'})
     end
     return {ok = 'OK'}
 end)
 
--- EXHPEXPIREAT/EXHPEXPIRE/EXHEXPIREAT/EXHEXPIRE. ARGV: field, vermode, verval, mode, ms
+-- EXHPEXPIREAT/EXHPEXPIRE/EXHEXPIREAT/EXHEXPIRE. ARGV: field, vermode, verval, mode, ms.
+-- A time that wraps to an expiry <= 0 leaves the TTL as it was (the version still moves).
 server.register_function('tp_exhexpire', function(keys, a)
     local key, field = keys[1], a[1]
-    local st, version, value = read(key, field)
+    local st, version, value, exp = read(key, field)
     if st == WRONG then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif st ~= FOUND then
-        return 0
+        return unchanged(key, 0)
     elseif stale(a[2], a[3], version) then
-        return err(STALE)
+        return unchanged(key, err(STALE))
     end
-    store(key, field, encode(next_version(a[2], a[3], version), value), a[4], a[5])
+    local at = expiry_of(a[4], a[5])
+    local ttl = KEEP
+    if string.sub(at, 1, 1) ~= '-' and at ~= '0' then
+        ttl = at
+    end
+    store(key, field, next_version(a[2], a[3], version), value, ttl, exp)
     return 1
 end)
 
 -- ARGV: field
 server.register_function('tp_exhpersist', function(keys, a)
-    local st = read(keys[1], a[1])
+    local key = keys[1]
+    local st, version, value, exp = read(key, a[1])
     if st == WRONG then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif st ~= FOUND then
-        return 0
+        return unchanged(key, 0)
+    elseif exp then
+        server.call('HSET', key, a[1], encode(version, value))  -- drops the TTL and its big expiry
+        return 1
+    elseif server.call('HPERSIST', key, 'FIELDS', 1, a[1])[1] == 1 then
+        return 1
     end
-    local r = server.call('HPERSIST', keys[1], 'FIELDS', 1, a[1])
-    return r[1] == 1 and 1 or 0
+    return unchanged(key, 0)
 end)
 
 -- ARGV: field, version (validated by the proxy)
 server.register_function('tp_exhsetver', function(keys, a)
-    local st, _, value = read(keys[1], a[1])
+    local st, _, value, exp = read(keys[1], a[1])
     if st == WRONG then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif st ~= FOUND then
-        return 0
+        return unchanged(keys[1], 0)
     end
-    store(keys[1], a[1], encode(a[2], value), 'KEEPTTL')
+    store(keys[1], a[1], a[2], value, KEEP, exp)
     return 1
 end)
 
 -- ARGV: deferred error, field, increment, vermode, verval, expmode, expms, min, max
 server.register_function('tp_exhincrby', function(keys, a)
     local key, field = keys[1], a[2]
-    local st, version, value = read(key, field)
+    local st, version, value, exp = read(key, field)
     if st == WRONG then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif a[1] ~= '' then
-        return err(a[1])
+        return unchanged(key, err(a[1]))
     end
     if st == FOUND then
         if not is_i64(value) then
-            return err(NOT_INTEGER)
+            return unchanged(key, err(NOT_INTEGER))
         elseif stale(a[4], a[5], version) then
-            return err(STALE)
+            return unchanged(key, err(STALE))
         end
     else
         version, value = '0', '0'
     end
     local sum = i64_add(value, a[3])
     if sum == nil or (a[9] ~= '' and i64_cmp(sum, a[9]) > 0) or (a[8] ~= '' and i64_cmp(sum, a[8]) < 0) then
-        return err(OVERFLOW)
+        return unchanged(key, err(OVERFLOW))
     end
-    store(key, field, encode(next_version(a[4], a[5], version), sum), a[6], a[7])
+    store(key, field, next_version(a[4], a[5], version), sum, option_ttl(a[6], a[7]), exp)
     return int_reply(sum)
 end)
 
@@ -352,49 +405,49 @@ end)
 --       min, max, has_min, has_max
 server.register_function('tp_exhincrbyfloat', function(keys, a)
     local key, field = keys[1], a[2]
-    local st, version, value = read(key, field)
+    local st, version, value, exp = read(key, field)
     if st == WRONG then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     end
     local incr = LD.parse(a[3])
     if incr == nil then
-        return err(NOT_FLOAT)
+        return unchanged(key, err(NOT_FLOAT))
     elseif a[1] ~= '' then
-        return err(a[1])
+        return unchanged(key, err(a[1]))
     end
     local min, max
     if a[10] == '1' then
         min = LD.parse(a[8])
         if min == nil then
-            return err(FLOAT_MIN_MAX)
+            return unchanged(key, err(FLOAT_MIN_MAX))
         end
     end
     if a[11] == '1' then
         max = LD.parse(a[9])
         if max == nil then
-            return err(FLOAT_MIN_MAX)
+            return unchanged(key, err(FLOAT_MIN_MAX))
         end
     end
     if min and max and LD.cmp(max, min) < 0 then
-        return err(MIN_MAX)
+        return unchanged(key, err(MIN_MAX))
     end
     local cur
     if st == FOUND then
         cur = LD.parse(value)
         if cur == nil then
-            return err(NOT_FLOAT)
+            return unchanged(key, err(NOT_FLOAT))
         elseif stale(a[4], a[5], version) then
-            return err(STALE)
+            return unchanged(key, err(STALE))
         end
     else
         version, cur = '0', LD.parse('0')
     end
     local sum = LD.add(cur, incr)
     if not LD.is_finite(sum) or (max and LD.cmp(sum, max) > 0) or (min and LD.cmp(sum, min) < 0) then
-        return err(OVERFLOW)
+        return unchanged(key, err(OVERFLOW))
     end
     local text = LD.format(sum)
-    store(key, field, encode(next_version(a[4], a[5], version), text), a[6], a[7])
+    store(key, field, next_version(a[4], a[5], version), text, option_ttl(a[6], a[7]), exp)
     return text
 end)
 
@@ -403,13 +456,16 @@ server.register_function('tp_exhdel', function(keys, a)
     local key = keys[1]
     local p = probe(key)
     if p == nil then
-        return 0
+        return unchanged(key, 0)
     elseif p == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     end
     local deleted = 0
     for i = 1, #a, CHUNK do
         deleted = deleted + server.call('HDEL', key, unpack(a, i, math.min(i + CHUNK - 1, #a)))
+    end
+    if deleted == 0 then
+        return unchanged(key, 0)
     end
     return deleted
 end)
@@ -420,23 +476,26 @@ server.register_function('tp_exhdelwithver', function(keys, a)
     local key = keys[1]
     local p = probe(key)
     if p == nil then
-        return 0
+        return unchanged(key, 0)
     elseif p == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     end
     local deleted = 0
     for i = 1, #a, 2 do
         local ver = a[i + 1]
         if not is_i64(ver) then
-            return err(SYNTAX)
+            return unchanged(key, err(SYNTAX))
         end
         local st, version = read(key, a[i])
         if st == WRONG then
-            return err(WRONGTYPE)
+            return unchanged(key, err(WRONGTYPE))
         end
         if st == FOUND and (ver == '0' or ver == version) then
             deleted = deleted + server.call('HDEL', key, a[i])
         end
+    end
+    if deleted == 0 then
+        return unchanged(key, 0)
     end
     return deleted
 end)
@@ -492,9 +551,9 @@ ro('tp_exhmget', function(keys, a)
     return out
 end)
 
--- ARGV: field. Reply: ms = '1' for EXHPTTL, else seconds rounded as Tair does.
+-- ARGV: field, ms ('1' for EXHPTTL, else seconds rounded as Tair does: (ttl + 500) / 1000).
 ro('tp_exhttl', function(keys, a)
-    local st = read(keys[1], a[1])
+    local st, _, _, exp = read(keys[1], a[1])
     if st == WRONG then
         return err(WRONGTYPE)
     elseif st == NOKEY then
@@ -507,6 +566,16 @@ ro('tp_exhttl', function(keys, a)
         return -1
     elseif t < 0 then
         return -3
+    elseif exp then
+        -- Past 2^53 ms a Lua number is not exact: count from the expiry kept in the encoding.
+        local ttl = i64_add(exp, '-' .. now_ms_text())
+        if string.sub(ttl, 1, 1) == '-' then
+            return 0
+        elseif a[2] == '1' then
+            return int_reply(ttl)
+        end
+        local secs = string.sub(i64_add(ttl, '500'), 1, -4)
+        return int_reply(secs == '' and '0' or secs)
     elseif a[2] == '1' then
         return t
     end
@@ -598,7 +667,10 @@ ro('tp_exhgetall', function(keys, a)
     return out
 end)
 
--- ARGV: deferred error, cursor, has_match, pattern, count
+-- EXHSCAN. ARGV: deferred error, cursor (uint64 text), cursor modulo 2^32, has_match, pattern,
+-- count (int64 text). Up to DICT_SCAN_MAX fields the module's own table walk (dictscan.lua);
+-- its COUNT counts list nodes, a field and its value being two. Past that, Valkey's HSCAN with
+-- a COUNT that gathers as many fields (its cursors are Valkey's).
 ro('tp_exhscan', function(keys, a)
     local key = keys[1]
     local p = probe(key)
@@ -609,16 +681,39 @@ ro('tp_exhscan', function(keys, a)
     elseif p == nil then
         return {{ok = '0'}, {}}
     end
-    local r
-    if a[3] == '1' then
-        r = server.call('HSCAN', key, a[2], 'MATCH', a[4], 'COUNT', a[5])
+    local count = tonumber(a[6])
+    local use_pattern, pattern = a[4] == '1', a[5]
+    local items, cursor
+    if server.call('HLEN', key) <= DICT_SCAN_MAX then
+        local all = server.call('HGETALL', key)
+        local names = {}
+        for i = 1, #all, 2 do
+            names[#names + 1] = all[i]
+        end
+        local picked
+        cursor, picked = dict_scan(names, tonumber(a[3]), 2, count > 0 and count or math.huge, count * 10)
+        items = {}
+        for i = 1, #picked do
+            local j = 2 * picked[i]
+            if not use_pattern or glob_match(pattern, all[j - 1]) then
+                items[#items + 1] = all[j - 1]
+                items[#items + 1] = all[j]
+            end
+        end
+        cursor = string.format('%d', cursor)
     else
-        r = server.call('HSCAN', key, a[2], 'COUNT', a[5])
+        local native = count > 1 and math.ceil(count / 2) or (count == 1 and 1 or 1000000000)
+        local r
+        if use_pattern then
+            r = server.call('HSCAN', key, a[2], 'MATCH', pattern, 'COUNT', native)
+        else
+            r = server.call('HSCAN', key, a[2], 'COUNT', native)
+        end
+        cursor, items = r[1], r[2]
     end
-    local items = r[2]
     for i = 2, #items, 2 do
         local _, value = decode(items[i])
         items[i] = value or items[i]
     end
-    return {r[1], items}
+    return {cursor, items}
 end)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
-from tairproxy.modules.args import INT64_MAX, parse_int64, text
+from tairproxy.modules.args import parse_int64, text, wrap_int64
 
 LUA_FILE = "tairhash.lua"
+# The module this family stands in for, as its RedisModule_Init registers it (MODULE LIST, INFO).
+EMULATES = ("tairhash", 1)
 
 SYNTAX = errors.SYNTAX
 NOT_INTEGER = "ERR value is not an integer"
@@ -80,8 +82,9 @@ def _scan_options(args: list[bytes], start: int, nxxx: bool, bounds: bool) -> _O
 def _expire_args(o: _Options) -> tuple[bytes, bytes]:
     """(mode, ms) for Lua: '' drops the field's TTL, KEEPTTL, PX relative, PXAT absolute.
 
-    A time of 0 means "expire now" (Tair stores absolute 1 ms); a negative or
-    non-integer time is a syntax error. Times past int64 milliseconds are clamped.
+    A time of 0 means "expire now" (Tair stores absolute 1 ms); a negative or non-integer
+    time is a syntax error. Seconds become milliseconds as the module's C does (wrapping past
+    int64); Lua adds the clock the same way and decides what a wrapped expiry means.
     """
     if not o.expire:
         return (b"KEEPTTL" if o.keepttl else b""), b""
@@ -90,7 +93,7 @@ def _expire_args(o: _Options) -> tuple[bytes, bytes]:
         raise CommandError(SYNTAX)
     if n == 0:
         return b"PXAT", b"1"
-    ms = min(n * 1000 if o.expire in (b"ex", b"exat") else n, INT64_MAX)
+    ms = wrap_int64(n * 1000) if o.expire in (b"ex", b"exat") else n
     return (b"PXAT" if o.expire.endswith(b"at") else b"PX"), text(ms)
 
 
@@ -139,7 +142,12 @@ def exhmset(args: list[bytes]) -> Call:
 def exhmsetwithopts(args: list[bytes]) -> Call:
     if (len(args) - 2) % 4:
         raise _arity("exhmsetwithopts")
-    return Call("tp_exhmsetwithopts", [args[1]], args[2:])
+    quads = args[2:]
+    for i in range(3, len(quads), 4):
+        # The module computes now + seconds * 1000 in int64; Lua adds the clock.
+        n = parse_int64(quads[i])
+        quads[i] = b"" if n is None or n < 0 else text(wrap_int64(n * 1000))
+    return Call("tp_exhmsetwithopts", [args[1]], quads)
 
 
 def _exhexpire(name: str, unit_ms: int, absolute: bool):
@@ -164,7 +172,7 @@ def _exhexpire(name: str, unit_ms: int, absolute: bool):
         if n == 0:
             mode, ms = b"PXAT", 1
         else:
-            mode, ms = (b"PXAT" if absolute else b"PX"), min(n * unit_ms, INT64_MAX)
+            mode, ms = (b"PXAT" if absolute else b"PX"), wrap_int64(n * unit_ms)
         return Call("tp_exhexpire", [args[1]], [args[2], *version, mode, text(ms)])
 
     return handler
@@ -327,18 +335,45 @@ def exhscan(args: list[bytes]) -> Call:
                 deferred = SYNTAX.encode()
                 break
             i += 2
-    # Tair's COUNT 0 scans one bucket and a negative COUNT the whole table;
-    # HSCAN wants COUNT >= 1.
-    native_count = count if count > 0 else (1 if count == 0 else 1_000_000_000)
     return Call(
         "tp_exhscan",
         [args[1]],
         [
-            deferred, text(cursor), b"1" if pattern is not None else b"0", pattern or b"",
-            text(native_count),
+            deferred, text(cursor), text(cursor % (1 << 32)), b"1" if pattern is not None else b"0",
+            pattern or b"", text(count),
         ],
         readonly=True,
     )
+
+
+def _info_fields(info: bytes) -> dict[bytes, bytes]:
+    return dict(line.split(b":", 1) for line in info.split(b"\r\n") if b":" in line and not line.startswith(b"#"))
+
+
+def _expire_info(info: object) -> bytes:
+    """EXHEXPIREINFO in the module's layout, from what Valkey's own field expiry reports.
+
+    Valkey expires hash fields itself (actively, every 1000/hz ms): the module's tuning knobs
+    and per-cycle timings have no counterpart and read 0; the per-db detail lines are replaced
+    by Valkey's server-wide counters.
+    """
+    fields = _info_fields(bytes(info))
+    hz = int(fields.get(b"hz", b"10") or 10)
+    head = [
+        b"enable_active_expire:1",
+        b"tair_hash_active_expire_period:%d" % (1000 // max(hz, 1)),
+        *(b"tair_hash_%s:0" % name for name in (
+            b"active_expire_keys_per_loop", b"active_expire_dbs_per_loop",
+            b"active_expire_last_time_msec", b"active_expire_max_time_msec",
+            b"active_expire_avg_time_msec", b"passive_expire_keys_per_loop",
+        )),
+    ]
+    valkey = [b"%s:%s" % (k, fields.get(k, b"0")) for k in (b"expired_fields", b"expire_cycle_cpu_milliseconds")]
+    return b"\r\n".join([b"", b"# Active expire statistics", *head, b"", b"# DB detail statistics", *valkey, b""])
+
+
+def exhexpireinfo(args: list[bytes]) -> Call:
+    return Call("", [], [], native=[b"INFO", b"server", b"stats"], transform=_expire_info)
 
 
 COMMANDS = [
@@ -371,4 +406,6 @@ COMMANDS = [
     Command("EXHGETALL", 2, _getall(b"all"), readonly=True),
     Command("EXHGETALLWITHVER", 2, _getall(b"allver"), readonly=True),
     Command("EXHSCAN", -3, exhscan, readonly=True),
+    # Keyless; the module registers it with key positions 0,0,0.
+    Command("EXHEXPIREINFO", 1, exhexpireinfo, first_key=0, last_key=0, key_step=0, readonly=True),
 ]

@@ -52,11 +52,9 @@ local function next_version(cur, vermode, verval)
     return u64_incr(cur and cur[2] or '0')
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'hash' and is_version_text(server.call('HGET', key, F_VER)) then
-        return 'exstrtype'
-    end
-end
+add_type_marker('exstrtype', 'hash', function(key)
+    return is_version_text(server.call('HGET', key, F_VER))
+end)
 
 local STALE = 'ERR update version is stale'
 local OVERFLOW = 'ERR increment or decrement would overflow'
@@ -68,14 +66,14 @@ server.register_function('tp_exset', function(keys, a)
     local cur = load(key)
     if cur == nil then
         if a[2] == 'XX' then
-            return false
+            return unchanged(key, false)
         end
     elseif cur == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif a[2] == 'NX' then
-        return false
+        return unchanged(key, false)
     elseif stale(cur, a[3], a[4]) then
-        return err(STALE)
+        return unchanged(key, err(STALE))
     end
     local version = next_version(cur, a[3], a[4])
     store(key, a[1], version)
@@ -107,11 +105,11 @@ end}
 server.register_function('tp_exsetver', function(keys, a)
     local cur = load(keys[1])
     if cur == nil then
-        return 0
+        return unchanged(keys[1], 0)
     elseif cur == false then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif a[1] ~= '' then
-        return err(a[1])
+        return unchanged(keys[1], err(a[1]))
     end
     server.call('HSET', keys[1], F_VER, a[2])
     return 1
@@ -122,22 +120,22 @@ server.register_function('tp_exincrby', function(keys, a)
     local key = keys[1]
     local cur = load(key)
     if cur == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif a[1] ~= '' then
-        return err(a[1])
+        return unchanged(key, err(a[1]))
     end
     local value
     if cur == nil then
         if a[4] == 'XX' then
-            return false
+            return unchanged(key, false)
         end
     else
         if a[4] == 'NX' then
-            return false
+            return unchanged(key, false)
         elseif not is_i64(cur[1]) then
-            return err('ERR value is not an integer')
+            return unchanged(key, err('ERR value is not an integer'))
         elseif stale(cur, a[5], a[6]) then
-            return err(STALE)
+            return unchanged(key, err(STALE))
         end
     end
     if cur == nil and a[3] ~= '' then
@@ -147,7 +145,7 @@ server.register_function('tp_exincrby', function(keys, a)
         if value == nil
             or (a[10] ~= '' and i64_cmp(value, a[10]) > 0)
             or (a[9] ~= '' and i64_cmp(value, a[9]) < 0) then
-            return err(OVERFLOW)
+            return unchanged(key, err(OVERFLOW))
         end
     end
     if a[11] == '1' and i64_cmp(value, '0') < 0 then
@@ -167,49 +165,49 @@ server.register_function('tp_exincrbyfloat', function(keys, a)
     local key = keys[1]
     local cur = load(key)
     if cur == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     end
     local num = LD.parse(a[2])
     if num == nil then
-        return err('ERR value is not a float')
+        return unchanged(key, err('ERR value is not a float'))
     elseif a[1] ~= '' then
-        return err(a[1])
+        return unchanged(key, err(a[1]))
     end
     local min, max
     if a[8] ~= '' then
         min = LD.parse(a[8])
         if min == nil then
-            return err(MIN_MAX)
+            return unchanged(key, err(MIN_MAX))
         end
     end
     if a[9] ~= '' then
         max = LD.parse(a[9])
         if max == nil then
-            return err(MIN_MAX)
+            return unchanged(key, err(MIN_MAX))
         end
     end
     if min and max and LD.cmp(max, min) < 0 then
-        return err(MIN_MAX)
+        return unchanged(key, err(MIN_MAX))
     end
     local old = LD.parse('0')
     if cur == nil then
         if a[3] == 'XX' then
-            return false
+            return unchanged(key, false)
         end
     else
         if a[3] == 'NX' then
-            return false
+            return unchanged(key, false)
         end
         old = LD.parse(cur[1])
         if old == nil then
-            return err('ERR value is not a float')
+            return unchanged(key, err('ERR value is not a float'))
         elseif stale(cur, a[4], a[5]) then
-            return err(STALE)
+            return unchanged(key, err(STALE))
         end
     end
     local sum = LD.add(old, num)
     if not LD.is_finite(sum) or (max and LD.cmp(sum, max) > 0) or (min and LD.cmp(sum, min) < 0) then
-        return err(OVERFLOW)
+        return unchanged(key, err(OVERFLOW))
     end
     local text = LD.format(sum)
     store(key, text, next_version(cur, a[4], a[5]))
@@ -222,11 +220,11 @@ server.register_function('tp_excas', function(keys, a)
     local key = keys[1]
     local cur = load(key)
     if cur == nil then
-        return -1
+        return unchanged(key, -1)
     elseif cur == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif cur[2] ~= a[2] then
-        return {{ok = 'CAS_FAILED'}, cur[1], int_reply(cur[2])}
+        return unchanged(key, {{ok = 'CAS_FAILED'}, cur[1], int_reply(cur[2])})
     end
     local version = u64_incr(cur[2])
     store(key, a[1], version)
@@ -238,13 +236,13 @@ end)
 server.register_function('tp_excad', function(keys, a)
     local cur = load(keys[1])
     if cur == false then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif a[1] ~= '' then
-        return err(a[1])
+        return unchanged(keys[1], err(a[1]))
     elseif cur == nil then
-        return -1
+        return unchanged(keys[1], -1)
     elseif cur[2] ~= a[2] then
-        return 0
+        return unchanged(keys[1], 0)
     end
     server.call('DEL', keys[1])
     return 1
@@ -257,16 +255,16 @@ server.register_function('tp_exappend', function(keys, a)
     local value = a[2]
     if cur == nil then
         if a[3] == 'XX' then
-            return false
+            return unchanged(key, false)
         end
     else
         -- Tair checks NX before the type.
         if a[3] == 'NX' then
-            return false
+            return unchanged(key, false)
         elseif cur == false then
-            return err(WRONGTYPE)
+            return unchanged(key, err(WRONGTYPE))
         elseif stale(cur, a[4], a[5]) then
-            return err(STALE)
+            return unchanged(key, err(STALE))
         end
         value = a[1] == 'append' and cur[1] .. value or value .. cur[1]
     end
@@ -278,13 +276,18 @@ end)
 -- ARGV: expmode, expms
 server.register_function('tp_exgae', function(keys, a)
     local cur = load(keys[1])
+    local reply
     if cur == nil then
-        return false
+        reply = false
     elseif cur == false then
-        return err(WRONGTYPE)
+        reply = err(WRONGTYPE)
+    else
+        reply = {cur[1], int_reply(cur[2]), int_reply(cur[3])}
+        if apply_expire(keys[1], a[1], a[2]) then
+            return reply
+        end
     end
-    apply_expire(keys[1], a[1], a[2])
-    return {cur[1], int_reply(cur[2]), int_reply(cur[3])}
+    return unchanged(keys[1], reply)
 end)
 
 -- CAS on a plain string. ARGV: old, new, expmode, expms
@@ -292,11 +295,11 @@ server.register_function('tp_cas', function(keys, a)
     local key = keys[1]
     local cur = server.pcall('GET', key)
     if type(cur) == 'table' then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif not cur then
-        return -1
+        return unchanged(key, -1)
     elseif cur ~= a[1] then
-        return 0
+        return unchanged(key, 0)
     end
     -- Tair replaces the string (dropping its TTL, even with KEEPTTL) before expiring it.
     server.call('SET', key, a[2])
@@ -308,11 +311,11 @@ end)
 server.register_function('tp_cad', function(keys, a)
     local cur = server.pcall('GET', keys[1])
     if type(cur) == 'table' then
-        return err(WRONGTYPE)
+        return unchanged(keys[1], err(WRONGTYPE))
     elseif not cur then
-        return -1
+        return unchanged(keys[1], -1)
     elseif cur ~= a[1] then
-        return 0
+        return unchanged(keys[1], 0)
     end
     server.call('DEL', keys[1])
     return 1

@@ -21,6 +21,8 @@ from tairproxy.modules.args import (
 )
 
 LUA_FILE = "tairstring.lua"
+# The module this family stands in for, as its RedisModule_Init registers it (MODULE LIST, INFO).
+EMULATES = ("exstrtype", 1)
 
 NOT_INTEGER = "ERR value is not an integer"
 MIN_MAX = "ERR min or max is specified, but not valid"

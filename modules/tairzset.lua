@@ -397,11 +397,9 @@ local function zs_bytes_lt(x, y)
     return #x < #y
 end
 
-TYPE_PROBES[#TYPE_PROBES + 1] = function(key, native)
-    if native == 'zset' and zs_meta(key) then
-        return 'tairzset_'
-    end
-end
+add_type_marker('tairzset_', 'zset', function(key)
+    return zs_meta(key) and true or false
+end)
 
 -- ------------------------------------------------------------------ lex ranges
 
@@ -436,17 +434,52 @@ local function zs_lex_max(p, item)
     return string.char(c) .. p .. string.sub(item, 2)
 end
 
--- Is member m inside the lex range lo..hi (m_zslLexValueGteMin / LteMax)?
-local function zs_lex_in(m, lo, hi)
-    local c, v = string.byte(lo, 1), string.sub(lo, 2)
-    if c == 43 or (c == 91 and zs_bytes_lt(m, v)) or (c == 40 and not zs_bytes_lt(v, m)) then
+-- m_zslLexValueGteMin / LteMax: is member m above the min item / below the max item?
+local function zs_lex_gte_min(m, lo)
+    local c = string.byte(lo, 1)
+    if c == 45 then
+        return true
+    elseif c == 43 then
         return false
     end
-    c, v = string.byte(hi, 1), string.sub(hi, 2)
-    if c == 45 or (c == 91 and zs_bytes_lt(v, m)) or (c == 40 and not zs_bytes_lt(m, v)) then
+    local v = string.sub(lo, 2)
+    if c == 91 then
+        return not zs_bytes_lt(m, v)
+    end
+    return zs_bytes_lt(v, m)
+end
+
+local function zs_lex_lte_max(m, hi)
+    local c = string.byte(hi, 1)
+    if c == 43 then
+        return true
+    elseif c == 45 then
         return false
     end
-    return true
+    local v = string.sub(hi, 2)
+    if c == 91 then
+        return not zs_bytes_lt(v, m)
+    end
+    return zs_bytes_lt(m, v)
+end
+
+local function zs_lex_below_min(m, lo)
+    return not zs_lex_gte_min(m, lo)
+end
+
+-- m_zslIsInLexRange's first test: a range that can hold nothing ('-' and '+' are the ends).
+local function zs_lex_empty(lo, hi)
+    local a, b = string.byte(lo, 1), string.byte(hi, 1)
+    if a == 43 or b == 45 then
+        return true
+    elseif a == 45 or b == 43 then
+        return false
+    end
+    local x, y = string.sub(lo, 2), string.sub(hi, 2)
+    if x == y then
+        return a == 40 or b == 40
+    end
+    return zs_bytes_lt(y, x)
 end
 
 -- The ORDER-member prefix (\1 .. enc(score)) shared by every element, or nil with mixed scores.
@@ -459,8 +492,74 @@ local function zs_common_prefix(key, dim, n)
     return nil
 end
 
--- ORDER members in the lex range, in forward or reverse (rev) order, LIMIT offset count applied.
--- count: nil = all. With mixed scores: the elements whose member is in range, in element order.
+local ZS_WALK = 256  -- ORDER members fetched per step of a walk over a mixed-score key
+
+-- From rank `from` stepping by `step` (1 or -1): the rank of the first element whose member
+-- fails test(member, item), or n (walking up) / -1 (walking down) when none does.
+local function zs_walk_while(key, dim, n, from, step, test, item)
+    local r = from
+    while r >= 0 and r < n do
+        local s, e = r, math.min(r + ZS_WALK - 1, n - 1)
+        if step < 0 then
+            s, e = math.max(r - ZS_WALK + 1, 0), r
+        end
+        local oms = server.call('ZRANGE', key, s, e)
+        local first, last = 1, #oms
+        if step < 0 then
+            first, last = #oms, 1
+        end
+        for j = first, last, step do
+            if not test(zs_member_of(oms[j], dim), item) then
+                return s + j - 1
+            end
+        end
+        r = step > 0 and e + 1 or s - 1
+    end
+    return r
+end
+
+local function zs_member_at(key, dim, rank)
+    return zs_member_of(server.call('ZRANGE', key, rank, rank)[1], dim)
+end
+
+-- The module's lex lookups run over its skiplist, which is ordered by score first. On a key
+-- whose elements share one score they are plain lex ranges (native ZRANGEBYLEX over the ORDER
+-- members); with mixed scores they walk the elements in order and stop where a comparison
+-- first fails, as Valkey's own listpack ZRANGEBYLEX does (the skiplist's express lanes are
+-- random levels: the walk is what they give when no lane jumps over a failing element).
+-- m_zslIsInLexRange: could anything be in range at all?
+local function zs_lex_possible(key, dim, n, lo, hi)
+    return not zs_lex_empty(lo, hi) and zs_lex_gte_min(zs_member_at(key, dim, n - 1), lo)
+        and zs_lex_lte_max(zs_member_at(key, dim, 0), hi)
+end
+
+-- m_zslFirstInLexRange: rank (0-based) of the first element not below min, if not above max.
+local function zs_lex_first(key, dim, n, lo, hi)
+    if not zs_lex_possible(key, dim, n, lo, hi) then
+        return nil
+    end
+    local r = zs_walk_while(key, dim, n, 0, 1, zs_lex_below_min, lo)
+    if r >= n or not zs_lex_lte_max(zs_member_at(key, dim, r), hi) then
+        return nil
+    end
+    return r
+end
+
+-- m_zslLastInLexRange: rank of the last element of the leading run not above max, if not below min.
+local function zs_lex_last(key, dim, n, lo, hi)
+    if not zs_lex_possible(key, dim, n, lo, hi) then
+        return nil
+    end
+    local r = zs_walk_while(key, dim, n, 0, 1, zs_lex_lte_max, hi) - 1
+    if r < 0 or not zs_lex_gte_min(zs_member_at(key, dim, r), lo) then
+        return nil
+    end
+    return r
+end
+
+-- ORDER members of EXZ[REV]RANGEBYLEX: from the first (last) element in range, skip offset,
+-- then step on while each element stays not above max (not below min), count at most (nil or
+-- negative: no limit). In reply order.
 local function zs_lex_range(key, dim, lo, hi, rev, offset, count)
     local n = zs_card(key)
     local p = zs_common_prefix(key, dim, n)
@@ -473,76 +572,174 @@ local function zs_lex_range(key, dim, lo, hi, rev, offset, count)
         end
         return server.call('ZRANGEBYLEX', key, mn, mx, 'LIMIT', offset, count or -1)
     end
-    local all = server.call('ZRANGE', key, 0, n - 1)
-    local out, skip = {}, offset
-    local from, to, step = 1, n, 1
+    local limited = count and count >= 0
     if rev then
-        from, to, step = n, 1, -1
-    end
-    for i = from, to, step do
-        if count and count >= 0 and #out >= count then
-            break
+        local start = zs_lex_last(key, dim, n, lo, hi)
+        if not start or start - offset < 0 then
+            return {}
         end
-        if zs_lex_in(zs_member_of(all[i], dim), lo, hi) then
-            if skip > 0 then
-                skip = skip - 1
-            else
-                out[#out + 1] = all[i]
-            end
+        start = start - offset
+        local stop = zs_walk_while(key, dim, n, start, -1, zs_lex_gte_min, lo)
+        if limited and start - stop > count then
+            stop = start - count
         end
+        if stop >= start then
+            return {}
+        end
+        local oms, out = server.call('ZRANGE', key, stop + 1, start), {}
+        for i = #oms, 1, -1 do
+            out[#out + 1] = oms[i]
+        end
+        return out
     end
-    return out
+    local start = zs_lex_first(key, dim, n, lo, hi)
+    if not start or start + offset >= n then
+        return {}
+    end
+    start = start + offset
+    local stop = zs_walk_while(key, dim, n, start, 1, zs_lex_lte_max, hi)
+    if limited and stop - start > count then
+        stop = start + count
+    end
+    if stop <= start then
+        return {}
+    end
+    return server.call('ZRANGE', key, start, stop - 1)
 end
 
 -- ------------------------------------------------------------------ EXZADD / EXZINCRBY
 
--- ARGV: nxxx, incr, ch, dims, then score (raw), member pairs
+-- Current raw scores of the members a[first], a[first + 4], ... (n of them) in a key of dim
+-- scores (false: none): one-score keys in batches of ZMSCORE (both LOOKUP names of each),
+-- others one lex lookup each.
+local function zs_current(key, a, first, n, dim)
+    local cur = {}
+    if dim ~= 1 then
+        for i = 1, n do
+            cur[i] = zs_tuple_get(key, zs_esc(a[first + 4 * (i - 1)])) or false
+        end
+        return cur
+    end
+    local names = {}
+    for i = 1, n, ZS_CHUNK do
+        local last = math.min(n, i + ZS_CHUNK - 1)
+        local c = 0
+        for q = i, last do
+            local m = a[first + 4 * (q - 1)]
+            names[c + 1], names[c + 2] = '\3' .. m, '\4' .. m
+            c = c + 2
+        end
+        local r = server.call('ZMSCORE', key, unpack(names, 1, c))
+        for q = i, last do
+            local plain, negzero = r[2 * (q - i) + 1], r[2 * (q - i) + 2]
+            if plain then
+                cur[q] = struct.pack('>d', tonumber(plain))
+            else
+                cur[q] = negzero and ZS_NEG_ZERO or false
+            end
+        end
+    end
+    return cur
+end
+
+-- EXZADD / EXZINCRBY. ARGV: nxxx, incr, ch, dims, then per element: score (raw doubles),
+-- member, ORDER encoding of the score, native score of its one-score LOOKUP member ('' for a
+-- score tuple); the proxy computes the last two so the server does not.
+-- Elements are taken in order (a member named again sees the score it got before), but only
+-- each member's final score is written: new native members in batches of ZADD before the old
+-- ones go in batches of ZREM, so the key never empties (and keeps its TTL). A member's state
+-- lives at the index of its first occurrence.
 server.register_function('tp_exzadd', function(keys, a)
     local key = keys[1]
     local incr, nx, xx = a[2] == '1', a[1] == 'NX', a[1] == 'XX'
     local dim = zs_meta(key)
     if dim == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif dim == nil then
-        if xx then
-            if incr then
-                return false
-            end
-            return 0
+        if xx and incr then
+            return unchanged(key, false)
+        elseif xx then
+            return unchanged(key, 0)
         end
         dim = tonumber(a[4])
     elseif dim ~= tonumber(a[4]) then
-        return err(ZS_NOT_VALID)
+        return unchanged(key, err(ZS_NOT_VALID))
     end
+    local n = (#a - 4) / 4
+    local cur = zs_card(key) > 0 and zs_current(key, a, 6, n, dim)
+    local first = {}                        -- member -> index of its first occurrence
+    local was, now, enc, text = {}, {}, {}, {}  -- at that index: score before, latest score, ...
     local added, updated, processed, result = 0, 0, 0, nil
-    for i = 5, #a, 2 do
-        local score, m = a[i], a[i + 1]
-        local cur = zs_get(key, m, dim, true)
-        if cur then
+    for i = 1, n do
+        local at = 4 * i + 1
+        local m = a[at + 1]
+        local j = first[m]
+        if not j then
+            j = i
+            first[m] = i
+            local before = cur and cur[i] or false
+            was[i], now[i] = before, before
+        end
+        local score = now[j]
+        if score then
             if not nx then
                 processed = processed + 1
+                local e = a[at + 2]
+                local s = a[at]
                 if incr then
-                    score = zs_add(score, cur)
-                    if not score then
-                        return err(ZS_NAN)
+                    s = zs_add(s, score)
+                    if not s then
+                        return unchanged(key, err(ZS_NAN))
                     end
+                    e = zs_enc(s)
                 end
-                if zs_enc(score) ~= zs_enc(cur) then
-                    -- Written before the old members go, so the key never empties (and keeps its TTL).
-                    zs_write(key, m, score, dim, cur)
+                if e ~= (enc[j] or zs_enc(score)) then
+                    now[j], enc[j], text[j] = s, e, not incr and a[at + 3] or nil
                     updated = updated + 1
-                    result = score
+                    result = s
                 else
-                    result = cur
+                    result = score
                 end
             end
         elseif not xx then
-            zs_write(key, m, score, dim, nil)
+            now[j], enc[j], text[j] = a[at], a[at + 2], not incr and a[at + 3] or nil
             added = added + 1
             processed = processed + 1
-            result = score
+            result = a[at]
         end
     end
+    local adds, dels, c = {}, {}, 0
+    for j = 1, n do
+        local new, before = now[j], was[j]
+        if new and new ~= before then
+            local m = a[4 * j + 2]
+            local lk, native
+            local t = text[j]
+            if dim == 1 and t and t ~= '' then
+                if new == ZS_NEG_ZERO then
+                    lk, native = '\4' .. m, '0'
+                else
+                    lk, native = '\3' .. m, t
+                end
+            else
+                lk, native = zs_lookup_of(m, new, dim)
+            end
+            adds[c + 1], adds[c + 2], adds[c + 3], adds[c + 4] = '-inf', '\1' .. (enc[j] or zs_enc(new)) .. m, native, lk
+            c = c + 4
+            if before then
+                local old_lk = zs_lookup_of(m, before, dim)
+                dels[#dels + 1] = zs_order(before, m)
+                if old_lk ~= lk then
+                    dels[#dels + 1] = old_lk
+                end
+            end
+        end
+    end
+    if c == 0 then
+        touch_for_watch(key)
+    end
+    zs_call_chunked('ZADD', key, adds, ZS_CHUNK * 4)
+    zs_call_chunked('ZREM', key, dels)
     if incr then
         return processed > 0 and zs_fmt(result) or false
     end
@@ -581,12 +778,15 @@ server.register_function{function_name = 'tp_exzcard', flags = {'no-writes'}, ca
     return dim and zs_card(keys[1]) or 0
 end}
 
--- ARGV: member, rev, withscore
+-- ARGV: member, rev, withscore ('' none, '1' WITHSCORE, 'bad' another word: a syntax error
+-- once the key is known to exist)
 server.register_function{function_name = 'tp_exzrank', flags = {'no-writes'}, callback = function(keys, a)
     local key, m = keys[1], a[1]
     local raw = zs_find(key, m)
     if raw == false then
         return err(WRONGTYPE)
+    elseif a[3] == 'bad' and (raw or zs_meta(key)) then
+        return err('ERR syntax error')
     elseif raw == nil then
         return false
     end
@@ -708,7 +908,8 @@ server.register_function{function_name = 'tp_exzlexcount', flags = {'no-writes'}
     elseif dim == nil then
         return 0
     end
-    local p = zs_common_prefix(key, dim, zs_card(key))
+    local n = zs_card(key)
+    local p = zs_common_prefix(key, dim, n)
     if p then
         local mn, mx = zs_lex_min(p, a[1]), zs_lex_max(p, a[2])
         if not mn or not mx then
@@ -716,18 +917,28 @@ server.register_function{function_name = 'tp_exzlexcount', flags = {'no-writes'}
         end
         return server.call('ZLEXCOUNT', key, mn, mx)
     end
-    return #zs_lex_range(key, dim, a[1], a[2], false, 0, nil)
+    -- The module subtracts the ranks of its first and last elements in range (which the walk
+    -- may find in either order: the difference can be negative).
+    local first = zs_lex_first(key, dim, n, a[1], a[2])
+    if not first then
+        return 0
+    end
+    local last = zs_lex_last(key, dim, n, a[1], a[2])
+    return last and last - first + 1 or n - first
 end}
 
 -- ------------------------------------------------------------------ removals
+
+-- The removals and pops open the key for writing first: a call that removes nothing still
+-- counts for WATCH (unchanged(), common.lua).
 
 server.register_function('tp_exzrem', function(keys, a)
     local key = keys[1]
     local dim = zs_meta(key)
     if dim == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif dim == nil then
-        return 0
+        return unchanged(key, 0)
     end
     local deleted = 0
     for i = 1, #a do
@@ -738,26 +949,37 @@ server.register_function('tp_exzrem', function(keys, a)
             deleted = deleted + 1
         end
     end
+    if deleted == 0 then
+        return unchanged(key, 0)
+    end
     return deleted
 end)
+
+-- Delete the elements of these ORDER members and answer how many; a removal of nothing still
+-- counts as a write.
+local function zs_remove_reply(key, oms, dim)
+    if #oms == 0 then
+        return unchanged(key, 0)
+    end
+    zs_delete(key, oms, dim)
+    return #oms
+end
 
 -- ARGV: min dims, max dims, lex min, lex max
 server.register_function('tp_exzremrangebyscore', function(keys, a)
     local key = keys[1]
     local dim = zs_meta(key)
     if dim == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif dim == nil then
-        return 0
+        return unchanged(key, 0)
     end
     -- The module's own text here has no ERR prefix.
     local bad = zs_bounds_error(a, dim, 'score is not a valid format')
     if bad then
-        return bad
+        return unchanged(key, bad)
     end
-    local oms = server.call('ZRANGEBYLEX', key, a[3], a[4])
-    zs_delete(key, oms, dim)
-    return #oms
+    return zs_remove_reply(key, server.call('ZRANGEBYLEX', key, a[3], a[4]), dim)
 end)
 
 -- ARGV: start, end
@@ -765,17 +987,15 @@ server.register_function('tp_exzremrangebyrank', function(keys, a)
     local key = keys[1]
     local dim = zs_meta(key)
     if dim == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif dim == nil then
-        return 0
+        return unchanged(key, 0)
     end
     local s, e = zs_clamp(a[1], a[2], zs_card(key))
     if s == nil then
-        return 0
+        return unchanged(key, 0)
     end
-    local oms = server.call('ZRANGE', key, s, e)
-    zs_delete(key, oms, dim)
-    return #oms
+    return zs_remove_reply(key, server.call('ZRANGE', key, s, e), dim)
 end)
 
 -- ARGV: lex min item, lex max item
@@ -783,13 +1003,22 @@ server.register_function('tp_exzremrangebylex', function(keys, a)
     local key = keys[1]
     local dim = zs_meta(key)
     if dim == false then
-        return err(WRONGTYPE)
+        return unchanged(key, err(WRONGTYPE))
     elseif dim == nil then
-        return 0
+        return unchanged(key, 0)
     end
-    local oms = zs_lex_range(key, dim, a[1], a[2], false, 0, nil)
-    zs_delete(key, oms, dim)
-    return #oms
+    local n = zs_card(key)
+    local oms
+    if zs_common_prefix(key, dim, n) then
+        oms = zs_lex_range(key, dim, a[1], a[2], false, 0, nil)
+    else
+        -- m_zslDeleteRangeByLex: from the first element not below min, while not above max
+        -- (without m_zslIsInLexRange's checks).
+        local start = zs_walk_while(key, dim, n, 0, 1, zs_lex_below_min, a[1])
+        local stop = start < n and zs_walk_while(key, dim, n, start, 1, zs_lex_lte_max, a[2]) or start
+        oms = stop > start and server.call('ZRANGE', key, start, stop - 1) or {}
+    end
+    return zs_remove_reply(key, oms, dim)
 end)
 
 -- Pop up to count elements from the low ('min') or high end: flat member, score list.
@@ -809,17 +1038,14 @@ local function zs_pop(key, dim, where, count)
     return out
 end
 
--- ARGV: 'min'|'max', count
+-- ARGV: 'min'|'max', count (>= 0)
 server.register_function('tp_exzpop', function(keys, a)
     local key, count = keys[1], tonumber(a[2])
-    if count <= 0 then
-        return {}
-    end
     local dim = zs_meta(key)
     if dim == false then
-        return err(WRONGTYPE)
-    elseif dim == nil then
-        return {}
+        return unchanged(key, err(WRONGTYPE))
+    elseif dim == nil or count == 0 then
+        return unchanged(key, {})
     end
     return zs_pop(key, dim, a[1], count)
 end)
@@ -841,7 +1067,8 @@ end)
 
 -- ------------------------------------------------------------------ random members, scan
 
--- ARGV: deferred error, count ('' = none), withscores
+-- ARGV: deferred error, count ('' = none), withscores, error for a key that exists (a count we
+-- refuse to serve)
 server.register_function{function_name = 'tp_exzrandmember', flags = {'no-writes'}, callback = function(keys, a)
     local key = keys[1]
     local dim = zs_meta(key)
@@ -849,6 +1076,8 @@ server.register_function{function_name = 'tp_exzrandmember', flags = {'no-writes
         return err(WRONGTYPE)
     elseif a[1] ~= '' then
         return err(a[1])
+    elseif a[4] ~= '' and dim then
+        return err(a[4])
     end
     if a[2] == '' then
         if dim == nil then
@@ -899,88 +1128,7 @@ server.register_function{function_name = 'tp_exzrandmember', flags = {'no-writes
     return zs_reply(key, oms, dim, withscores, false)
 end}
 
--- Glob match of Valkey's stringmatchlen (case-sensitive), p from pi against s from si.
-local function zs_glob(p, pi, s, si)
-    local plen, slen = #p, #s
-    while pi <= plen and si <= slen do
-        local c = string.byte(p, pi)
-        if c == 42 then  -- '*'
-            while string.byte(p, pi + 1) == 42 do
-                pi = pi + 1
-            end
-            if pi == plen then
-                return true
-            end
-            for k = si, slen do
-                if zs_glob(p, pi + 1, s, k) then
-                    return true
-                end
-            end
-            return false
-        elseif c == 63 then  -- '?'
-            si = si + 1
-        elseif c == 91 then  -- '['
-            pi = pi + 1
-            local negate = string.byte(p, pi) == 94
-            if negate then
-                pi = pi + 1
-            end
-            local match, sc = false, string.byte(s, si)
-            while true do
-                local pc = string.byte(p, pi)
-                if pc == 92 and pi + 1 <= plen then  -- '\'
-                    pi = pi + 1
-                    if string.byte(p, pi) == sc then
-                        match = true
-                    end
-                elseif pc == 93 then  -- ']'
-                    break
-                elseif pi > plen then
-                    pi = pi - 1
-                    break
-                elseif pi + 2 <= plen and string.byte(p, pi + 1) == 45 then  -- a-z
-                    local lo, hi = pc, string.byte(p, pi + 2)
-                    if lo > hi then
-                        lo, hi = hi, lo
-                    end
-                    if sc >= lo and sc <= hi then
-                        match = true
-                    end
-                    pi = pi + 2
-                elseif pc == sc then
-                    match = true
-                end
-                pi = pi + 1
-            end
-            if negate then
-                match = not match
-            end
-            if not match then
-                return false
-            end
-            si = si + 1
-        else
-            if c == 92 and pi + 1 <= plen then
-                pi = pi + 1
-                c = string.byte(p, pi)
-            end
-            if c ~= string.byte(s, si) then
-                return false
-            end
-            si = si + 1
-        end
-        pi = pi + 1
-        if si > slen then
-            while string.byte(p, pi) == 42 do
-                pi = pi + 1
-            end
-            break
-        end
-    end
-    return pi > plen and si > slen
-end
-
--- ARGV: deferred error, cursor, count, use pattern, pattern
+-- ARGV: deferred error, cursor, count, use pattern, pattern, cursor modulo 2^32
 server.register_function{function_name = 'tp_exzscan', flags = {'no-writes'}, callback = function(keys, a)
     local key = keys[1]
     local dim = zs_meta(key)
@@ -991,15 +1139,35 @@ server.register_function{function_name = 'tp_exzscan', flags = {'no-writes'}, ca
     elseif a[1] ~= '' then
         return err(a[1])
     end
-    -- Every element is two native members; only LOOKUP members are reported.
-    local r = server.call('ZSCAN', key, a[2], 'COUNT', tonumber(a[3]) * 2)
-    local out, use_pattern, pattern = {}, a[4] == '1', a[5]
+    local count, use_pattern, pattern = tonumber(a[3]), a[4] == '1', a[5]
+    local out = {}
+    if zs_card(key) <= DICT_SCAN_MAX then
+        -- The module's own table walk (dictscan.lua): it doubles COUNT, a member and its score
+        -- being two list nodes, and allows ten steps per node.
+        local elements = zs_elements(key, dim)
+        local names = {}
+        for i = 1, #elements do
+            names[i] = elements[i][1]
+        end
+        local cursor, picked = dict_scan(names, tonumber(a[6]), 2, 2 * count, 20 * count)
+        for i = 1, #picked do
+            local m, raw = elements[picked[i]][1], elements[picked[i]][2]
+            if not use_pattern or glob_match(pattern, m) then
+                out[#out + 1] = m
+                out[#out + 1] = zs_fmt(raw)
+            end
+        end
+        return {string.format('%d', cursor), out}
+    end
+    -- Past that, Valkey's ZSCAN (its cursors); every element is two native members, and only
+    -- LOOKUP members are reported.
+    local r = server.call('ZSCAN', key, a[2], 'COUNT', count * 2)
     local items = r[2]
     for i = 1, #items, 2 do
         local nm = items[i]
         if string.byte(nm, 1) ~= 1 then
             local m, raw = zs_native_element(key, nm, items[i + 1], dim, true)
-            if not use_pattern or zs_glob(pattern, 1, m, 1) then
+            if not use_pattern or glob_match(pattern, m) then
                 out[#out + 1] = m
                 out[#out + 1] = zs_fmt(raw)
             end
@@ -1047,16 +1215,24 @@ end
 -- ARGV: deferred error, op, store, aggregate, withscores, card, limit, weights (raw) or none
 local function zs_setop(keys, a)
     local store, op, aggregate = a[3] == '1', a[2], a[4]
+    -- The STORE forms open the destination for writing before anything else: an error still
+    -- counts as a write to it for WATCH.
+    local function fail(msg)
+        if store then
+            return unchanged(keys[1], err(msg))
+        end
+        return err(msg)
+    end
     local srcs, dim = {}, nil
     for i = store and 2 or 1, #keys do
         local kdim = zs_meta(keys[i])
         if kdim == false then
-            return err(WRONGTYPE)
+            return fail(WRONGTYPE)
         elseif kdim then
             if dim == nil then
                 dim = kdim
             elseif kdim ~= dim then
-                return err(ZS_NOT_VALID)
+                return fail(ZS_NOT_VALID)
             end
         end
         local k = #srcs + 1
@@ -1064,7 +1240,7 @@ local function zs_setop(keys, a)
                    weight = a[7 + k] and (struct.unpack('>d', a[7 + k])) or 1}
     end
     if a[1] ~= '' then
-        return err(a[1])
+        return fail(a[1])
     end
     if op ~= 'diff' then
         -- Smallest first, as the module's qsort by cardinality (stable for equal sizes).
@@ -1145,7 +1321,9 @@ local function zs_setop(keys, a)
         end
     end
     if store then
-        server.call('DEL', keys[1])
+        if server.call('DEL', keys[1]) == 0 and #result == 0 then
+            touch_for_watch(keys[1])
+        end
         zs_insert(keys[1], result, dim)
         return #result
     end

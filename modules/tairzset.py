@@ -20,9 +20,11 @@ import struct
 
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
-from tairproxy.modules.args import INT64_MAX, parse_int64
+from tairproxy.modules.args import parse_int64, parse_valkey_double
 
 LUA_FILE = "tairzset.lua"
+# The module this family stands in for, as its RedisModule_Init registers it (MODULE LIST, INFO).
+EMULATES = ("tairzset", 1)
 
 NOT_VALID = "ERR score is not a valid format"
 NX_AND_XX = "ERR XX and NX options at the same time are not compatible"
@@ -33,11 +35,9 @@ OUT_OF_RANGE = "ERR value is out of range"
 INVALID_CURSOR = "ERR invalid cursor"
 AT_LEAST_ONE_KEY = "ERR at least 1 input key is needed"
 WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
-# Not in the stored module source (added after it); Valkey's wording for the same checks.
 LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
-TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_NOT_FLOAT = "ERR timeout is not an float or out of range"  # sic
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
-TIMEOUT_OUT_OF_RANGE = "ERR timeout is out of range"
 
 MAX_SCORE_NUM = 255
 MAX_RANDOM_REPEATS = 1_000_000  # EXZRANDMEMBER key -count: our cap (the module has none)
@@ -57,6 +57,8 @@ _DOUBLE = struct.Struct(">d")
 def parse_double(raw: bytes) -> float | None:
     """The module's m_string2d: the whole text must be one strtod number, finite unless
     written as inf/infinity, and neither overflowing nor underflowing to zero; no NaN."""
+    if raw.isdigit() and len(raw) < 300:  # the common case, plain digits: no regex
+        return float(raw)
     if _DECIMAL.match(raw):
         value = float(raw)
         if value == 0:
@@ -130,13 +132,23 @@ def _score_bounds(low: bytes, high: bytes) -> tuple[bytes, bytes, bytes, bytes] 
     return lo_dims, hi_dims, lex_min, lex_max
 
 
+def _lex_item(item: bytes) -> bytes | None:
+    """m_zslParseLexRangeItem: '[' / '(' and a member, or '-' / '+' alone (as a C string: a NUL
+    may follow)."""
+    if item[:1] in (b"[", b"("):
+        return item
+    if item[:1] in (b"-", b"+") and item[1:2] in (b"", b"\x00"):
+        return item[:1]
+    return None
+
+
 def _lex_bounds(low: bytes, high: bytes) -> tuple[bytes, bytes] | None:
-    """m_zslParseLexRangeItem on both: '-' or '+' alone, or '[' / '(' and a member. The items
-    travel as given; Lua turns them into native bounds once it knows the key's scores."""
-    for item in (low, high):
-        if not (item in (b"-", b"+") or item[:1] in (b"[", b"(")):
-            return None
-    return low, high
+    """Both items, or None when either is not one. They travel as given ('-' / '+' alone); Lua
+    turns them into native bounds once it knows the key's scores."""
+    lo, hi = _lex_item(low), _lex_item(high)
+    if lo is None or hi is None:
+        return None
+    return lo, hi
 
 
 # --------------------------------------------------------------------------- helpers
@@ -184,16 +196,25 @@ def _zadd(args: list[bytes], incr: bool) -> Call:
         raise CommandError(NX_AND_XX)
     if incr and len(rest) > 2:
         raise CommandError(INCR_PAIR)
-    pairs: list[bytes] = []
+    elements: list[bytes] = []
     dims = 0
     for j in range(0, len(rest), 2):
         packed = parse_score(rest[j])
         if packed is None or (dims and len(packed) // 8 != dims):
             raise CommandError(NOT_VALID)
         dims = len(packed) // 8
-        pairs += (packed, rest[j + 1])
+        elements += (packed, rest[j + 1], order_bytes(packed), _lookup_score(packed))
     nxxx = b"NX" if nx else b"XX" if xx else b""
-    return Call("tp_exzadd", [args[1]], [nxxx, _flag(incr), _flag(ch), b"%d" % dims, *pairs])
+    return Call("tp_exzadd", [args[1]], [nxxx, _flag(incr), _flag(ch), b"%d" % dims, *elements])
+
+
+def _lookup_score(packed: bytes) -> bytes:
+    """The native score of a one-score element's LOOKUP member (any text that parses back to
+    the same double); '' for a score tuple, whose LOOKUP member carries the raw doubles."""
+    if len(packed) != 8:
+        return b""
+    (value,) = _DOUBLE.unpack(packed)
+    return repr(value).encode() if value else b"0"
 
 
 def exzadd(args: list[bytes]) -> Call:
@@ -297,9 +318,11 @@ def exzlexcount(args: list[bytes]) -> Call:
 
 def _exzrank(rev: bool):
     def handler(args: list[bytes]) -> Call:
-        if len(args) > 4 or (len(args) == 4 and not _is(args[3], b"withscore")):
-            raise CommandError(errors.SYNTAX)
-        return Call("tp_exzrank", [args[1]], [args[2], _flag(rev), _flag(len(args) == 4)], readonly=True)
+        if len(args) > 4:
+            raise CommandError(wrong_arity(args[0].decode(errors="replace")).decode())
+        # The module reads the WITHSCORE word only once it knows the key exists.
+        word = b"" if len(args) < 4 else b"1" if _is(args[3], b"withscore") else b"bad"
+        return Call("tp_exzrank", [args[1]], [args[2], _flag(rev), word], readonly=True)
 
     return handler
 
@@ -321,19 +344,23 @@ def _exzrankbyscore(rev: bool):
 
 def exzrandmember(args: list[bytes]) -> Call:
     # Tair checks the type first; every argument error comes after it.
-    deferred, count, withscores = "", b"", False
+    deferred, count, withscores, too_many = "", b"", False, ""
     if len(args) >= 3:
         n = parse_int64(args[2])
         if n is None:
             deferred = errors.NOT_INTEGER
         elif len(args) > 4 or (len(args) == 4 and not _is(args[3], b"withscores")):
             deferred = errors.SYNTAX
-        elif n < -MAX_RANDOM_REPEATS:
-            # Tair would build the whole reply; this many would exhaust the server's memory first.
-            deferred = OUT_OF_RANGE
         else:
             count, withscores = b"%d" % n, len(args) == 4
-    return Call("tp_exzrandmember", [args[1]], [deferred.encode(), count, _flag(withscores)], readonly=True)
+            if n < -MAX_RANDOM_REPEATS:
+                # Tair would build the whole reply (at -2^63 its -count overflows and it crashes);
+                # this many would exhaust the server's memory first. A missing key still answers [].
+                count, too_many = b"0", OUT_OF_RANGE
+    return Call(
+        "tp_exzrandmember", [args[1]], [deferred.encode(), count, _flag(withscores), too_many.encode()],
+        readonly=True,
+    )
 
 
 def _strtoul(raw: bytes) -> int | None:
@@ -378,7 +405,8 @@ def exzscan(args: list[bytes]) -> Call:
         deferred = exc.message
     return Call(
         "tp_exzscan", [args[1]],
-        [deferred.encode(), b"%d" % cursor, b"%d" % min(count, 1 << 40), _flag(use_pattern), pattern],
+        [deferred.encode(), b"%d" % cursor, b"%d" % min(count, 1 << 40), _flag(use_pattern), pattern,
+         b"%d" % (cursor % (1 << 32))],
         readonly=True,
     )
 
@@ -416,24 +444,26 @@ def _exzpop(where: bytes):
             raise CommandError(wrong_arity(args[0].decode(errors="replace")).decode())
         count = b"1"
         if len(args) == 3:
-            count = b"%d" % _long(args[2], errors.NOT_INTEGER)
-        return Call("tp_exzpop", [args[1]], [where, count, _flag(len(args) == 3)])
+            n = parse_int64(args[2])
+            if n is None or n < 0:
+                raise CommandError(errors.NOT_INTEGER)
+            count = b"%d" % n
+        return Call("tp_exzpop", [args[1]], [where, count])
 
     return handler
 
 
 def _exbzpop(where: bytes):
     def handler(args: list[bytes]) -> Call:
-        seconds = parse_double(args[-1])
+        seconds = parse_valkey_double(args[-1])
         if seconds is None:
             raise CommandError(TIMEOUT_NOT_FLOAT)
-        ms = seconds * 1000
-        if ms > INT64_MAX:
-            raise CommandError(TIMEOUT_OUT_OF_RANGE)
-        ms = math.ceil(ms)
-        if ms < 0:
+        # (long long)(seconds * 1000.0): truncation toward zero; x86-64 turns an infinite or
+        # out-of-range product into INT64_MIN, which the module then calls negative.
+        ms = seconds * 1000.0
+        if not -(2.0**63) <= ms < 2.0**63 or math.trunc(ms) < 0:
             raise CommandError(TIMEOUT_NEGATIVE)
-        return Call("tp_exbzpop", args[1:-1], [where], block=ms / 1000)
+        return Call("tp_exbzpop", args[1:-1], [where], block=math.trunc(ms) / 1000)
 
     return handler
 
@@ -447,6 +477,15 @@ def _setop(op: bytes, store: bool):
     numkeys_at = 2 if store else 1
 
     def handler(args: list[bytes]) -> Call:
+        if not store:
+            return checked(args)
+        try:
+            return checked(args)
+        except CommandError as exc:
+            # The module opened the destination for writing before reading numkeys.
+            return Call("tp_raise_written", [args[1]], [exc.message.encode()])
+
+    def checked(args: list[bytes]) -> Call:
         setnum = _long(args[numkeys_at], errors.NOT_INTEGER)
         if setnum < 1:
             raise CommandError(AT_LEAST_ONE_KEY)
@@ -464,7 +503,7 @@ def _setop(op: bytes, store: bool):
                 if op in (b"union", b"inter") and remaining >= setnum + 1 and _is(args[j], b"weights"):
                     weights = []
                     for w in args[j + 1 : j + 1 + setnum]:
-                        value = parse_double(w)
+                        value = parse_valkey_double(w)
                         if value is None:
                             raise CommandError(WEIGHT_NOT_FLOAT)
                         weights.append(_DOUBLE.pack(value))

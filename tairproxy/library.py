@@ -24,7 +24,7 @@ LIBRARY_NAME = "tairproxy"
 VERSION_FUNCTION = "tp_version"
 FUNCTION_NOT_FOUND = b"ERR Function not found"
 # Helpers every family may use, loaded first and at top level of the library.
-SHARED_LUA = ("common.lua", "longdouble.lua")
+SHARED_LUA = ("common.lua", "longdouble.lua", "dictscan.lua")
 
 
 def _read_lua(name: str) -> str:
@@ -38,12 +38,11 @@ def library_source() -> tuple[str, str]:
 
     parts = [_read_lua(name) for name in SHARED_LUA]
     for family in FAMILIES:
-        # Every function registers through common.lua's register_function, which also files
-        # it for tp_batch; family sources keep Valkey's own spelling.
-        source = _read_lua(family.LUA_FILE).replace("server.register_function", "register_function")
         # do ... end keeps each family's locals in its own scope (Lua allows 200 live locals).
-        parts.append(f"do -- ===== {family.__name__} =====\n{source}\nend")
-    body = "\n".join(parts)
+        parts.append(f"do -- ===== {family.__name__} =====\n{_read_lua(family.LUA_FILE)}\nend")
+    # Every function registers through common.lua's register_function, which also files it
+    # for tp_batch; the Lua files keep Valkey's own spelling.
+    body = "\n".join(parts).replace("server.register_function", "register_function")
     version = hashlib.sha1(body.encode()).hexdigest()[:16]
     source = (
         f"#!lua name={LIBRARY_NAME}\n"

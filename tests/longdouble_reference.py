@@ -92,6 +92,7 @@ def parse(s: str) -> LongDouble | None:
     """m_string2ld: strtold, refusing what Tair refuses (None)."""
     if len(s) >= MAX_LEN:
         return None
+    s = s.split("\x00", 1)[0]  # strtold reads a C string: it ends at the first NUL
     if s == "":
         return LongDouble(False)  # strtold converts nothing, leaving endptr at the end
     if s[0] in WHITESPACE:

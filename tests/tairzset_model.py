@@ -15,6 +15,7 @@ from tairproxy.resp import Error
 NOT_VALID = Error(b"ERR score is not a valid format")
 NOT_VALID_NO_ERR = Error(b"score is not a valid format")
 NAN = Error(b"ERR resulting score is not a number (NaN)")
+NOT_INTEGER = Error(b"ERR value is not an integer or out of range")
 
 Score = tuple[float, ...]
 
@@ -71,17 +72,6 @@ class Model:
     @staticmethod
     def _in_score(s: Score, lo: Score, lo_ex: bool, hi: Score, hi_ex: bool) -> bool:
         return (s > lo if lo_ex else s >= lo) and (s < hi if hi_ex else s <= hi)
-
-    @staticmethod
-    def _in_lex(m: bytes, lo, hi) -> bool:
-        """lo/hi: ('-'|'+'|'['|'(', bytes)."""
-        kind, value = lo
-        if kind == "+" or (kind == "(" and not m > value) or (kind == "[" and not m >= value):
-            return False
-        kind, value = hi
-        if kind == "-" or (kind == "(" and not m < value) or (kind == "[" and not m <= value):
-            return False
-        return True
 
     @staticmethod
     def _limit(items: list, offset: int, count: int) -> list:
@@ -180,19 +170,68 @@ class Model:
         r = self.exzrangebyscore(key, lo, lo_ex, hi, hi_ex)
         return r if isinstance(r, Error) else len(r)
 
-    def _lex_items(self, key, lo, hi):
-        """Tair's lex range for equal scores (where element order is member order). With mixed
-        scores (unspecified in Tair) the proxy answers the elements in range, in element order."""
-        return [m for m, _ in self.ordered(key) if self._in_lex(m, lo, hi)]
+    # The module's lex lookups (dep/skiplist.c) compare members while walking elements in score
+    # order; with mixed scores that walk stops where a comparison first fails. The model walks
+    # linearly (the skiplist's random express lanes give the same when none skips a failing element).
+
+    @staticmethod
+    def _gte_min(m: bytes, lo) -> bool:
+        kind, value = lo
+        return kind == "-" or (kind == "[" and m >= value) or (kind == "(" and m > value)
+
+    @staticmethod
+    def _lte_max(m: bytes, hi) -> bool:
+        kind, value = hi
+        return kind == "+" or (kind == "[" and m <= value) or (kind == "(" and m < value)
+
+    @staticmethod
+    def _lex_empty(lo, hi) -> bool:
+        """m_zslIsInLexRange's first test (m_mscmplex with the shared -/+ strings)."""
+        if lo[0] == "+" or hi[0] == "-":
+            return True
+        if lo[0] == "-" or hi[0] == "+":
+            return False
+        if lo[1] == hi[1]:
+            return "(" in (lo[0], hi[0])
+        return hi[1] < lo[1]
+
+    def _lex_possible(self, members, lo, hi) -> bool:
+        return bool(members) and not self._lex_empty(lo, hi) and self._gte_min(members[-1], lo) \
+            and self._lte_max(members[0], hi)
+
+    def _lex_first(self, members, lo, hi):
+        if not self._lex_possible(members, lo, hi):
+            return None
+        i = next((i for i, m in enumerate(members) if self._gte_min(m, lo)), len(members))
+        return i if i < len(members) and self._lte_max(members[i], hi) else None
+
+    def _lex_last(self, members, lo, hi):
+        if not self._lex_possible(members, lo, hi):
+            return None
+        i = next((i for i, m in enumerate(members) if not self._lte_max(m, hi)), len(members)) - 1
+        return i if i >= 0 and self._gte_min(members[i], lo) else None
 
     def exzrangebylex(self, key, lo, hi, rev=False, offset=0, count=-1):
-        items = self._lex_items(key, lo, hi)
-        if rev:
-            items.reverse()
-        return self._limit(items, offset, count)
+        members = [m for m, _ in self.ordered(key)]
+        start = (self._lex_last if rev else self._lex_first)(members, lo, hi)
+        if start is None or offset < 0:
+            return []
+        out = []
+        i, step = (start - offset, -1) if rev else (start + offset, 1)
+        while 0 <= i < len(members) and (count < 0 or len(out) < count):
+            if not (self._gte_min(members[i], lo) if rev else self._lte_max(members[i], hi)):
+                break
+            out.append(members[i])
+            i += step
+        return out
 
     def exzlexcount(self, key, lo, hi):
-        return len(self._lex_items(key, lo, hi))
+        members = [m for m, _ in self.ordered(key)]
+        first = self._lex_first(members, lo, hi)
+        if first is None:
+            return 0
+        last = self._lex_last(members, lo, hi)
+        return last - first + 1 if last is not None else len(members) - first
 
     def exzrem(self, key, members):
         z = self.keys.get(key, {})
@@ -219,10 +258,19 @@ class Model:
         return self.exzrem(key, [m for m, _ in items[r[0] : r[1] + 1]])
 
     def exzremrangebylex(self, key, lo, hi):
-        return self.exzrem(key, self._lex_items(key, lo, hi))
+        """m_zslDeleteRangeByLex: from the first element not below min, while not above max."""
+        members = [m for m, _ in self.ordered(key)]
+        i = next((i for i, m in enumerate(members) if self._gte_min(m, lo)), len(members))
+        gone = []
+        while i < len(members) and self._lte_max(members[i], hi):
+            gone.append(members[i])
+            i += 1
+        return self.exzrem(key, gone)
 
     def exzpop(self, key, where, count=1):
-        if count <= 0:
+        if count < 0:
+            return NOT_INTEGER  # checked before the key
+        if count == 0:
             return []
         items = self.ordered(key)
         if where == "max":

@@ -17,8 +17,7 @@ INVALID_CURSOR = b"-ERR invalid cursor\r\n"
 AT_LEAST_ONE = b"-ERR at least 1 input key is needed\r\n"
 WEIGHT = b"-ERR weight value is not a float\r\n"
 LIMIT_NEGATIVE = b"-ERR LIMIT can't be negative\r\n"
-TIMEOUT_NOT_FLOAT = b"-ERR timeout is not a float or out of range\r\n"
+TIMEOUT_NOT_FLOAT = b"-ERR timeout is not an float or out of range\r\n"  # sic, the module's text
 TIMEOUT_NEGATIVE = b"-ERR timeout is negative\r\n"
-TIMEOUT_RANGE = b"-ERR timeout is out of range\r\n"
 
 

@@ -514,7 +514,8 @@ class _Glibc:
         err = ctypes.get_errno()
         consumed = ctypes.cast(end, ctypes.c_void_p).value - ctypes.addressof(buf)
         shown = self._print(b"%La", v)
-        if raw[:1] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r") or consumed != len(raw) or "nan" in shown:
+        ended = raw[consumed : consumed + 1] in (b"", b"\x00")  # m_string2ld: eptr[0] == '\0'
+        if raw[:1] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r") or not ended or "nan" in shown:
             return None
         if err == errno.ERANGE and ("inf" in shown or shown.lstrip("-") == "0x0p+0"):
             return None

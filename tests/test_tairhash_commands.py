@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import dictscan_reference
 from tests.tairhash_replies import (
     EMPTY,
     FLOAT_MIN_MAX,
@@ -178,10 +179,8 @@ def test_exhset_ttl_options(raw, direct):
     assert raw("EXHEXISTS", "k", "f") == i(0)
     assert raw("EXHSET", "k", "g", "v", "PX", "0") == i(0)
     assert raw("EXISTS", "k") == i(0)
-    # Times beyond any clock are accepted (Tair's own arithmetic would overflow).
-    assert raw("EXHSET", "k", "f", "v", "EX", str(INT64_MAX)) == i(1)
+    # Times beyond any clock are accepted: see test_tairhash_expiry for what the C does with them.
     assert raw("EXHSET", "k", "g", "v", "PX", str(INT64_MAX)) == i(1)
-    assert int_of(raw("EXHPTTL", "k", "g")) > 1 << 62
 
 
 def test_exhsetnx(raw, others):
@@ -702,11 +701,12 @@ def test_exhscan_match_count(raw):
     assert raw("EXHMSET", "k", "foo", "1", "fab", "2", "fiz", "3", "foobar", "10", "1", "a", "2", "b") == OK
     reply = raw("EXHSCAN", "k", "0", "MATCH", "foo*", "COUNT", "10000")
     assert _sorted_items(reply.split(b"\r\n", 3)[3], 2) == [(b"foo", b"1"), (b"foobar", b"10")]
-    assert raw("EXHSCAN", "k", "0", "match", "nothing*", "MATCH", "fiz") == scan("0", "fiz", "3")
+    assert raw("EXHSCAN", "k", "0", "match", "nothing*", "MATCH", "fiz") == scan("1")  # the first page misses it
+    assert raw("EXHSCAN", "k", "0", "MATCH", "fiz", "COUNT", "100") == scan("0", "fiz", "3")
     assert raw("EXHSCAN", "k", "0", "match", "x", "count", "5", "MATCH", "fiz") == arity("exhscan")
     assert raw("EXHSCAN", "k", "0", "COUNT", "0")[:4] == b"*2\r\n"  # Tair accepts any COUNT
     assert raw("EXHSCAN", "k", "0", "COUNT", "-1")[:4] == b"*2\r\n"
-    assert raw("EXHSCAN", "k", "", "MATCH", "1") == scan("0", "1", "a")  # strtoul("") is 0
+    assert raw("EXHSCAN", "k", "", "MATCH", "1", "COUNT", "100") == scan("0", "1", "a")  # strtoul("") is 0
 
 
 def test_exhscan_errors_in_order(raw, others):
@@ -779,10 +779,88 @@ def test_command_table():
     assert reads == {
         "EXHGET", "EXHGETWITHVER", "EXHMGET", "EXHMGETWITHVER", "EXHPTTL", "EXHTTL", "EXHVER",
         "EXHEXISTS", "EXHSTRLEN", "EXHLEN", "EXHKEYS", "EXHVALS", "EXHGETALL", "EXHGETALLWITHVER", "EXHSCAN",
+        "EXHEXPIREINFO",
     }
-    assert len(COMMANDS) == 29
+    assert len(COMMANDS) == 30
     for c in COMMANDS:
-        if c.readonly:
+        if c.readonly and c.name != "EXHEXPIREINFO":
             args = [c.name.encode(), b"k"] + ([] if c.arity == 2 or c.name == "EXHLEN" else [b"0"])
             call = c.handler(args)
             assert call.readonly and call.encode().split(b"\r\n")[2] == b"FCALL_RO", c.name
+
+
+# EXHSCAN walks the module's own hash table (tests/dictscan_reference.py): its cursors, the
+# entries each call gathers (COUNT counts a field and its value as two list nodes) and what a
+# non-zero cursor skips are the module's, up to 512 fields.
+
+
+def test_exhscan_from_a_non_zero_cursor(raw):
+    assert raw("EXHSET", "h", "f", "v") == i(1)
+    # "f" hashes to bucket 2 of 4: a walk from cursor 1 visits buckets 1 and 3, then ends.
+    assert dictscan_reference.siphash12(b"f") % 4 == 2
+    assert raw("EXHSCAN", "h", "1") == scan("0")
+    assert raw("EXHSCAN", "h", "2") == scan("0", "f", "v")
+    assert raw("EXHSCAN", "h", "2", "COUNT", "1") == scan("1", "f", "v")  # stops once it has one node
+    assert raw("EXHSCAN", "h", "0") == scan("0", "f", "v")
+
+
+def test_exhscan_pages_as_the_module(raw):
+    names = [b"f%d" % n for n in range(300)]
+    for chunk in range(0, 300, 100):
+        raw("EXHMSET", "h", *[x for name in names[chunk : chunk + 100] for x in (name, b"v" + name)])
+    table = dictscan_reference.Table(names)
+    for count in (10, 3, 57):
+        cursor, calls, seen = 0, 0, []
+        while True:
+            want_cursor, want = table.scan(cursor, count, 2)
+            got = raw("EXHSCAN", "h", str(cursor), "COUNT", str(count))
+            assert got == scan(str(want_cursor), *[x for name in want for x in (name, b"v" + name)]), (count, cursor)
+            seen += want
+            calls += 1
+            cursor = want_cursor
+            if cursor == 0:
+                break
+        assert sorted(seen) == sorted(names)
+        if count == 10:
+            assert 40 < calls < 100  # about five fields per call, not one reply of everything
+    # COUNT 0 visits one bucket; a negative COUNT walks the whole table in one call.
+    for cursor in (0, 5, 300):
+        want_cursor, want = table.scan(cursor, 0, 2)
+        assert raw("EXHSCAN", "h", str(cursor), "COUNT", "0") == scan(
+            str(want_cursor), *[x for name in want for x in (name, b"v" + name)])
+    cursor, everything = table.scan(0, -1, 2)
+    assert cursor == 0 and len(everything) == 300
+    assert raw("EXHSCAN", "h", "0", "COUNT", "-1").startswith(b"*2\r\n$1\r\n0\r\n*600\r\n")
+
+
+def test_exhscan_past_512_fields_uses_valkeys_cursor(raw):
+    names = [b"k%d" % n for n in range(600)]
+    raw("EXHMSET", "h", *[x for name in names for x in (name, b"v")])
+    cursor, seen, calls = b"0", set(), 0
+    while True:
+        reply = raw("EXHSCAN", "h", cursor, "COUNT", "20")
+        parts = reply.split(b"\r\n")
+        cursor = parts[2]
+        seen.update(parts[5::4])
+        calls += 1
+        if cursor == b"0":
+            break
+    assert seen == set(names) and calls > 5
+
+
+def test_exhexpireinfo_in_the_modules_layout(raw, r):
+    """The module's active-expire report, filled with what Valkey's own field expiry reports."""
+    reply = r.execute_command("EXHEXPIREINFO")
+    text = reply.decode()
+    assert text.startswith("\r\n# Active expire statistics\r\nenable_active_expire:1\r\n")
+    fields = dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+    hz = r.info("server")["hz"]
+    assert fields["tair_hash_active_expire_period"] == str(1000 // hz)
+    for knob in ("active_expire_keys_per_loop", "active_expire_dbs_per_loop", "passive_expire_keys_per_loop"):
+        assert fields["tair_hash_" + knob] == "0"
+    assert "\r\n# DB detail statistics\r\n" in text
+    assert int(fields["expired_fields"]) == r.info("stats")["expired_fields"]
+    assert raw("EXHEXPIREINFO", "x") == arity("exhexpireinfo")
+    raw("MULTI")
+    raw("EXHEXPIREINFO", "x")  # the module checks its arity when it runs
+    assert raw("EXEC").startswith(b"*1\r\n-ERR wrong number of arguments for 'exhexpireinfo'")

@@ -157,3 +157,62 @@ def test_fields_sharing_one_expire_time(raw, direct):
     assert raw("EXHLEN", "k") == i(3)
     assert wait_until(lambda: direct.exists("k") == 0)
     assert raw("EXHLEN", "k") == i(0)
+
+
+# ----------------------------------------------------------------- TTLs at the int64 edges
+# The module keeps a field's expiry as an int64 of absolute ms and computes it in C:
+# `expire *= 1000` for seconds and `now + expire` for relative times, both wrapping past
+# int64. EXHSET then drops the TTL when the result is 0, keeps it when it is negative and
+# sets it when positive; EXHPEXPIRE & co. set it only when positive (the version moves anyway).
+
+BIG_MS = 10**18  # past 2^53: a Lua number cannot hold it exactly
+
+
+def int_of(reply: bytes) -> int:
+    assert reply[:1] == b":", reply
+    return int(reply[1:-2])
+
+
+def test_field_ttl_past_2_53_ms_is_exact(raw, direct):
+    assert raw("EXHSET", "h", "f", "v", "PX", str(BIG_MS)) == i(1)
+    ttl = int_of(raw("EXHPTTL", "h", "f"))
+    assert BIG_MS - 5000 < ttl <= BIG_MS
+    # Exact to the millisecond: the native expiry and the reply agree digit for digit.
+    at = direct.execute_command("HPEXPIRETIME", "h", "FIELDS", 1, "f")[0]
+    now = int(direct.time()[0]) * 1000 + int(direct.time()[1]) // 1000
+    assert abs((at - now) - ttl) < 5000
+    assert raw("EXHTTL", "h", "f") in (i((ttl + 500) // 1000), i((ttl + 500) // 1000 - 1))
+    assert raw("EXHPEXPIRE", "h", "f", str(2 * BIG_MS)) == i(1)
+    assert 2 * BIG_MS - 5000 < int_of(raw("EXHPTTL", "h", "f")) <= 2 * BIG_MS
+    assert raw("EXHEXPIRE", "h", "f", str(BIG_MS // 1000)) == i(1)
+    assert BIG_MS - 5000 < int_of(raw("EXHPTTL", "h", "f")) <= BIG_MS
+    # Value, version and TTL survive other writes; KEEPTTL keeps the exact expiry too.
+    assert raw("EXHINCRBY", "h", "n", "1", "EX", str(BIG_MS // 1000)) == i(1)
+    assert BIG_MS - 5000 < int_of(raw("EXHPTTL", "h", "n")) <= BIG_MS
+    assert raw("EXHSET", "h", "f", "w", "KEEPTTL") == i(0)
+    assert BIG_MS - 5000 < int_of(raw("EXHPTTL", "h", "f")) <= BIG_MS
+    assert raw("EXHGETWITHVER", "h", "f") == arr(bulk("w"), i(4))
+    assert raw("EXHGETALL", "h") == arr(bulk("f"), bulk("w"), bulk("n"), bulk("1"))
+    assert raw("EXHPERSIST", "h", "f") == i(1)
+    assert raw("EXHPTTL", "h", "f") == i(-1)
+    assert raw("EXHGET", "h", "f") == bulk("w")
+
+
+def test_expire_times_wrap_as_the_modules_int64(raw):
+    int64_max = (1 << 63) - 1
+    assert raw("EXHSET", "h", "keep", "v", "PX", "100000") == i(1)
+    # now + INT64_MAX wraps negative: the field keeps the TTL it had (none for a new one).
+    assert raw("EXHSET", "h", "new", "v", "PX", str(int64_max)) == i(1)
+    assert raw("EXHPTTL", "h", "new") == i(-1)
+    assert raw("EXHSET", "h", "keep", "w", "PX", str(int64_max)) == i(0)
+    assert 90000 < int_of(raw("EXHPTTL", "h", "keep")) <= 100000
+    # INT64_MAX seconds * 1000 wraps to -1000: an expiry a second ago, gone at once.
+    assert raw("EXHSET", "h", "gone", "v", "EX", str(int64_max)) == i(1)
+    assert raw("EXHEXISTS", "h", "gone") == i(0)
+    # EXHPEXPIRE with a wrapped (negative) expiry answers 1, moves the version, keeps the TTL.
+    assert raw("EXHPEXPIRE", "h", "keep", str(int64_max)) == i(1)
+    assert 90000 < int_of(raw("EXHPTTL", "h", "keep")) <= 100000
+    assert raw("EXHVER", "h", "keep") == i(3)
+    # EXHMSETWITHOPTS computes now + seconds * 1000 the same way.
+    assert raw("EXHMSETWITHOPTS", "h", "m", "v", "0", str(int64_max)) == OK
+    assert raw("EXHEXISTS", "h", "m") == i(0)

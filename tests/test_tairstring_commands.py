@@ -29,6 +29,7 @@ from tests.tairstring_replies import (
     VER_INT,
     WRONGTYPE,
     arity,
+    arr,
     bulk,
     cas_failed,
     cas_ok,
@@ -737,3 +738,36 @@ def test_sleep_free_expiry_of_px(raw):
     assert raw("EXGET", "n") == NIL
     assert raw("EXSET", "k", "v", "XX") == NIL
     assert raw("EXSET", "k", "v", "WITHVERSION") == i(1)  # versions restart after expiry
+
+
+# ----------------------------------------------------------------- expire times at the int64 edges
+# TairString computes `expire *= 1000` for seconds in int64 (wrapping) and hands the result to
+# RedisModule_SetExpire, which refuses a negative time (the key keeps its TTL) and adds the
+# clock, wrapping past int64 into an expiry Valkey treats as none while PTTL shows the time
+# given. Valkey cannot hold that; the proxy stores the largest expiry there is instead.
+
+
+def test_expire_values_that_overflow_int64(raw):
+    # EX INT64_MAX-1: * 1000 wraps to -2000: accepted, the key keeps the TTL it had (none).
+    assert raw("EXSET", "k", "v", "EX", str(INT64_MAX - 1)) == OK
+    assert raw("PTTL", "k") == i(-1)
+    assert raw("EXSET", "k", "v", "PX", "100000") == OK
+    assert raw("EXSET", "k", "w", "EX", str(INT64_MAX - 1)) == OK
+    assert 90000 < int(raw("PTTL", "k")[1:-2]) <= 100000
+    # PX INT64_MAX: now + it wraps; the key never expires (here: expires at the end of int64).
+    assert raw("EXSET", "k", "v", "PX", str(INT64_MAX)) == OK
+    assert int(raw("PTTL", "k")[1:-2]) > INT64_MAX - 10**13
+    assert raw("EXGET", "k") == exget("v", 4)
+    # EXAT whose milliseconds wrap to a huge negative number: `at - now` wraps as well.
+    assert raw("EXSET", "n", "v", "EXAT", str(INT64_MAX // 1000 + 1)) == OK
+    assert int(raw("PTTL", "n")[1:-2]) > INT64_MAX - 10**13
+    # EXGAE and EXINCRBY take the same path.
+    assert raw("EXGAE", "k", "EX", str(INT64_MAX - 1)) == arr(bulk("v"), i(4), i(0))
+    assert raw("EXINCRBY", "c", "1", "PX", str(INT64_MAX)) == i(1)
+    assert int(raw("PTTL", "c")[1:-2]) > INT64_MAX - 10**13
+
+
+def test_excas_checks_the_type_before_the_expire_overflows(raw):
+    raw("SET", "plain", "v")
+    assert raw("EXCAS", "plain", "w", "1", "EXAT", str(INT64_MAX)) == WRONGTYPE
+    assert raw("EXCAS", "plain", "w", "1", "EXAT", "0") == SYNTAX  # <= 0 is refused before the key

@@ -138,3 +138,21 @@ def test_bounds_compare_long_doubles(raw):
     assert raw("EXINCRBYFLOAT", K, "0.1", "MIN", "3.4") == OVERFLOW
     assert raw("EXINCRBYFLOAT", K, "0.1", "MAX", "3.4", "XX") == bulk("3.4")
     assert raw("EXINCRBYFLOAT", "missing", "1", "XX") == NIL
+
+
+# strtold reads a C string: the modules' float arguments (and stored values) end at a NUL.
+
+
+def test_float_arguments_end_at_a_nul(raw):
+    assert raw("EXSET", "e", "5") == b"+OK\r\n"
+    assert raw("EXINCRBYFLOAT", "e", b"1\x00junk") == b"$1\r\n6\r\n"
+    assert raw("EXINCRBYFLOAT", "e", b"\x00") == b"$1\r\n6\r\n"  # an empty C string is 0
+    assert raw("EXINCRBYFLOAT", "e", "1", "MAX", b"6\x00x") == b"-ERR increment or decrement would overflow\r\n"
+    assert raw("EXINCRBYFLOAT", "e", "-1", "MIN", b"1\x00") == b"$1\r\n5\r\n"
+    assert raw("EXSET", "f", b"2.5\x00abc") == b"+OK\r\n"
+    assert raw("EXINCRBYFLOAT", "f", "1") == b"$3\r\n3.5\r\n"
+    assert raw("EXINCRBYFLOAT", "e", b"x\x001") == b"-ERR value is not a float\r\n"
+    assert raw("EXHINCRBYFLOAT", "h", "f", b"1\x00") == b"$1\r\n1\r\n"
+    assert raw("EXHINCRBYFLOAT", "h", "f", b"1\x00x") == b"$1\r\n2\r\n"
+    assert raw("EXHSET", "h", "g", b"0.5\x00!") == b":1\r\n"
+    assert raw("EXHINCRBYFLOAT", "h", "g", "1") == b"$3\r\n1.5\r\n"

@@ -13,6 +13,7 @@ import time
 import pytest
 import redis
 
+from tests import dictscan_reference
 from tests.helpers import RawClient
 from tests.tairzset_replies import (
     AT_LEAST_ONE,
@@ -32,7 +33,6 @@ from tests.tairzset_replies import (
     SYNTAX,
     TIMEOUT_NEGATIVE,
     TIMEOUT_NOT_FLOAT,
-    TIMEOUT_RANGE,
     WEIGHT,
     WRONGTYPE,
     arity,
@@ -189,7 +189,7 @@ def test_binary_members(raw):
     assert raw("EXZLEXCOUNT", "same", "[", "[") == i(1)
     assert raw("EXZREMRANGEBYLEX", "same", "[\x01", "[\x02") == i(2)
     assert raw("EXZCARD", "same") == i(8)
-    assert raw("EXZRANGEBYLEX", "z", "[a", "(a\x00b") == bulks("a\x00", "a")  # mixed scores: element order
+    assert raw("EXZRANGEBYLEX", "z", "[a", "(a\x00b") == EMPTY  # mixed scores: the module's walk (below)
     assert raw("EXZRANK", "z", b"a\x00b") == i(3)
     assert raw("EXZREM", "z", b"\x00", b"a\x00", b"") == i(3)
     assert raw("EXZRANGE", "z", "0", "-1") == bulks(*[m for m in members if m not in (b"", b"\x00", b"a\x00")])
@@ -204,7 +204,11 @@ def test_exzrank_and_withscore(raw, abc, others):
     assert raw("EXZRANK", "z", "x", "WITHSCORE") == NIL
     assert raw("EXZRANK", "nosuch", "a") == NIL
     assert raw("EXZRANK", "z", "a", "WITHSCORES") == SYNTAX
-    assert raw("EXZRANK", "z", "a", "WITHSCORE", "x") == SYNTAX
+    assert raw("EXZRANK", "z", "a", "WITHSCORE", "x") == arity("exzrank")
+    assert raw("EXZREVRANK", "z", "a", "WITHSCORE", "x") == arity("exzrevrank")
+    # The WITHSCORE word is read only once the key is known to exist.
+    assert raw("EXZRANK", "nosuch", "a", "bogus") == NIL
+    assert raw("EXZRANK", "z", "x", "bogus") == SYNTAX
     assert raw("EXZRANK", "z") == arity("exzrank")
     for key in others:
         assert raw("EXZRANK", key, "a") == WRONGTYPE
@@ -310,18 +314,56 @@ def test_exzrangebylex_errors(raw, abc, others):
         assert raw("EXZRANGEBYLEX", key, "x", "+") == LEX_RANGE
 
 
-def test_lex_commands_with_mixed_scores_filter_the_elements_in_order(raw):
-    """Unspecified in Tair (its skiplist walk assumes equal scores); here: the elements whose
-    member is in range, in the zset's order."""
-    raw("EXZADD", "z", "3", "a", "1", "b", "2", "c", "1", "d")
+def test_lex_commands_with_mixed_scores_walk_as_the_module(raw):
+    """The module's lex lookups (dep/skiplist.c) compare members while walking its elements in
+    score order: m_zslIsInLexRange first needs the last element not below min and the first not
+    above max; a range starts at the first element not below min (the end of the leading run
+    not above max, reversed) and goes on while elements stay not above max (not below min)."""
+    raw("EXZADD", "z", "1", "c", "3", "a", "2", "d")  # order: c d a
+    assert raw("EXZRANGEBYLEX", "z", "[c", "(e") == EMPTY  # the last element, a, is below [c
+    assert raw("EXZREVRANGEBYLEX", "z", "(e", "[c") == EMPTY
+    assert raw("EXZLEXCOUNT", "z", "[c", "(e") == i(0)
+    assert raw("EXZRANGEBYLEX", "z", "-", "(d") == bulks("c")  # c, then d stops the walk
+    assert raw("EXZRANGEBYLEX", "z", "-", "+", "LIMIT", "1", "5") == bulks("d", "a")
+    assert raw("EXZREVRANGEBYLEX", "z", "(d", "-") == bulks("c")  # the leading run below (d is c
+    assert raw("EXZREVRANGEBYLEX", "z", "[d", "-") == bulks("a", "d", "c")  # ... below [d all three
+    assert raw("EXZLEXCOUNT", "z", "-", "(d") == i(1)
+    assert raw("EXZLEXCOUNT", "z", "-", "[d") == i(3)
+    # The removal walks without the range check: from c (not below [c) while below (e: all three.
+    assert raw("EXZREMRANGEBYLEX", "z", "[c", "(e") == i(3)
+    assert raw("EXISTS", "z") == i(0)
+    raw("EXZADD", "z", "3", "a", "1", "b", "2", "c", "1", "d")  # order: b d c a
     assert raw("EXZRANGEBYLEX", "z", "-", "+") == bulks("b", "d", "c", "a")
-    assert raw("EXZRANGEBYLEX", "z", "[b", "+", "LIMIT", "1", "2") == bulks("d", "c")
-    assert raw("EXZREVRANGEBYLEX", "z", "[b", "-") == bulks("a", "b")
-    assert raw("EXZREVRANGEBYLEX", "z", "+", "(a", "LIMIT", "0", "1") == bulks("c")
-    assert raw("EXZLEXCOUNT", "z", "(a", "+") == i(3)
+    assert raw("EXZRANGEBYLEX", "z", "[b", "+", "LIMIT", "1", "2") == EMPTY  # a is below [b
+    assert raw("EXZREVRANGEBYLEX", "z", "[b", "-") == bulks("b")
+    assert raw("EXZREVRANGEBYLEX", "z", "+", "(a", "LIMIT", "0", "1") == EMPTY
+    assert raw("EXZLEXCOUNT", "z", "(a", "+") == i(0)
     assert raw("EXZLEXCOUNT", "z", "+", "-") == i(0)
-    assert raw("EXZREMRANGEBYLEX", "z", "(b", "[c") == i(1)
-    assert raw("EXZRANGE", "z", "0", "-1") == bulks("b", "d", "a")
+    assert raw("EXZREMRANGEBYLEX", "z", "(b", "[c") == i(0)  # starts at d, which is above [c
+    assert raw("EXZREMRANGEBYLEX", "z", "-", "[c") == i(1)  # b, then d stops it
+    assert raw("EXZRANGE", "z", "0", "-1") == bulks("d", "c", "a")
+    # A range that cannot hold anything (m_mscmplex, '-' and '+' the extreme strings).
+    for lo, hi in (("+", "+"), ("-", "-"), ("[x", "(x"), ("(x", "[x"), ("[y", "[x"), ("+", "[a")):
+        assert raw("EXZLEXCOUNT", "z", lo, hi) == i(0), (lo, hi)
+        assert raw("EXZRANGEBYLEX", "z", lo, hi) == EMPTY, (lo, hi)
+
+
+def test_lex_items_end_like_c_strings(raw):
+    """'-' and '+' are read as C strings: what follows a NUL does not count."""
+    raw("EXZADD", "z", "0", "a", "0", "b")
+    assert raw("EXZRANGEBYLEX", "z", b"-\x00junk", b"+\x00") == bulks("a", "b")
+    assert raw("EXZRANGEBYLEX", "z", b"-x", "+") == LEX_RANGE
+
+
+def test_crashing_inputs_get_a_clear_error(raw):
+    """Inputs that crash the module answer an error here."""
+    raw("EXZADD", "z", "1", "a")
+    assert raw("EXZREMRANGEBYLEX", "z", "(b", "a") == LEX_RANGE  # the module frees twice
+    assert raw("EXZRANKBYSCORE", "z", "1#2") == NOT_VALID  # another dimension: a bad read
+    assert raw("EXZRANDMEMBER", "z", str(-(1 << 63))) == OUT_OF_RANGE  # -count overflows
+    assert raw("EXZPOPMIN", "z", str(1 << 63)) == NOT_INT
+    assert raw("EXZPOPMIN", "z", str(-(1 << 63))) == NOT_INT
+    assert raw("EXZRANGE", "z", str(-(1 << 63)), str((1 << 63) - 1)) == bulks("a")
 
 
 def test_exzcount_errors(raw, abc, others):
@@ -389,13 +431,14 @@ def test_exzpopmin_exzpopmax(raw, others):
     raw("EXZADD", "z", "1", "a", "2", "b", "3", "c")
     assert raw("EXZPOPMIN", "z", "2") == bulks("a", "1", "b", "2")
     assert raw("EXZPOPMIN", "z", "0") == EMPTY
-    assert raw("EXZPOPMIN", "z", "-1") == EMPTY
+    assert raw("EXZPOPMIN", "z", "-1") == NOT_INT  # before the key
+    assert raw("EXZPOPMIN", "nosuch", "-1") == NOT_INT
     assert raw("EXZPOPMIN", "z", "x") == NOT_INT
     assert raw("EXZPOPMIN", "z", "1", "2") == arity("exzpopmin")
     assert raw("EXZPOPMAX") == arity("exzpopmax")
     for key in others:
         assert raw("EXZPOPMIN", key) == WRONGTYPE
-        assert raw("EXZPOPMAX", key, "0") == EMPTY  # a count <= 0 answers before the type check
+        assert raw("EXZPOPMAX", key, "0") == WRONGTYPE  # the type comes before the count
         assert raw("EXZPOPMAX", key, "x") == NOT_INT
 
 
@@ -409,7 +452,12 @@ def test_exbzpop_immediate_timeout_and_errors(raw, others):
     assert raw("EXBZPOPMIN", "z") == arity("exbzpopmin")
     assert raw("EXBZPOPMIN", "z", "x") == TIMEOUT_NOT_FLOAT
     assert raw("EXBZPOPMIN", "z", "-1") == TIMEOUT_NEGATIVE
-    assert raw("EXBZPOPMIN", "z", "inf") == TIMEOUT_RANGE
+    # RedisModule_StringToDouble (Valkey's string2d: no hex, no overflow), then
+    # (long long)(timeout * 1000.0): x86-64 turns an infinite or too big product into INT64_MIN.
+    for bad in ("0x10", "1e400", "nan", " 1", "1s"):
+        assert raw("EXBZPOPMIN", "z", bad) == TIMEOUT_NOT_FLOAT, bad
+    for negative in ("inf", "1e16", "-0.5", "-inf"):
+        assert raw("EXBZPOPMIN", "z", negative) == TIMEOUT_NEGATIVE, negative
     for key in others:
         assert raw("EXBZPOPMAX", "nosuch", key, "0.1") == WRONGTYPE
     raw("EXZADD", "z", "1", "a")
@@ -438,6 +486,8 @@ def test_exzrandmember_shapes_and_check_order(raw, abc, others):
     assert raw("EXZRANDMEMBER", "z") in (bulk("a"), bulk("b"), bulk("c"))
     assert raw("EXZRANDMEMBER", "nosuch") == NIL
     assert raw("EXZRANDMEMBER", "nosuch", "5") == EMPTY
+    assert raw("EXZRANDMEMBER", "nosuch", "-2000000") == EMPTY  # a missing key answers before the count
+    assert raw("EXZRANDMEMBER", "nosuch", str(-(1 << 63)), "WITHSCORES") == EMPTY
     assert raw("EXZRANDMEMBER", "nosuch", "x") == NOT_INT
     assert raw("EXZRANDMEMBER", "z", "5", "WITHSCORES") == bulks("a", "1", "b", "2", "c", "3")
     assert raw("EXZRANDMEMBER", "z", "-2", "WITHSCORES").startswith(b"*4\r\n")
@@ -656,3 +706,53 @@ def test_a_plain_sorted_set_is_another_type(raw):
         assert raw("EXZCARD", key) == WRONGTYPE
         assert raw("EXZADD", key, "1", "x") == WRONGTYPE
         assert raw("TYPE", key) == b"+zset\r\n"
+
+
+# ----------------------------------------------------------------- EXZSCAN's cursor
+
+
+def test_exzscan_walks_the_modules_table(raw):
+    """EXZSCAN walks the module's own hash table (tests/dictscan_reference.py), doubling COUNT
+    (a member and its score are two list nodes): a non-zero cursor skips buckets, and a page
+    holds about COUNT elements."""
+    members = [b"m%03d" % n for n in range(200)]
+    raw("EXZADD", "z", *[x for n, m in enumerate(members) for x in (b"%d" % n, m)])
+    table = dictscan_reference.Table(members)  # inserted in score order, as the proxy assumes
+    for count in (10, 1, 7):
+        cursor, seen = 0, []
+        while True:
+            want_cursor, want = table.scan(cursor, 2 * count, 2)
+            got = raw("EXZSCAN", "z", str(cursor), "COUNT", str(count))
+            assert got == arr(bulk(str(want_cursor)), bulks(*[x for m in want for x in (m, str(int(m[1:])))]))
+            seen += want
+            cursor = want_cursor
+            if cursor == 0:
+                break
+        assert sorted(seen) == members
+    raw("EXZADD", "one", "1", "a")
+    bucket = dictscan_reference.siphash12(b"a") % 4
+    skipping = next(c for c in range(4) if c not in (0, bucket) and dictscan_reference.Table([b"a"]).scan(c, 20, 2)[1] == [])
+    assert raw("EXZSCAN", "one", str(skipping)) == arr(bulk("0"), EMPTY)
+
+
+def test_exzscan_past_512_members_still_returns_everything(raw):
+    raw("EXZADD", "z", *[x for n in range(600) for x in (b"%d" % n, b"m%d" % n)])
+    cursor, seen = b"0", set()
+    while True:
+        parts = raw("EXZSCAN", "z", cursor, "COUNT", "50").split(b"\r\n")
+        cursor = parts[2]
+        seen.update(parts[5::4])
+        if cursor == b"0":
+            break
+    assert seen == {b"m%d" % n for n in range(600)}
+
+
+def test_weights_are_read_as_valkey_reads_a_double(raw):
+    """WEIGHTS go through RedisModule_StringToDouble: on Valkey 9 no hex, no overflow."""
+    raw("EXZADD", "z", "1", "a")
+    for bad in ("0x10", "0x1p3", "1e400", "nan", " 2"):
+        assert raw("EXZUNION", "1", "z", "WEIGHTS", bad, "WITHSCORES") == WEIGHT, bad
+        assert raw("EXZINTERSTORE", "d", "1", "z", "WEIGHTS", bad) == WEIGHT, bad
+    assert raw("EXISTS", "d") == i(0)  # nothing stored
+    assert raw("EXZUNION", "1", "z", "WEIGHTS", "+16e0", "WITHSCORES") == bulks("a", "16")
+    assert raw("EXZUNION", "1", "z", "WEIGHTS", "-inf", "WITHSCORES") == bulks("a", "-inf")
