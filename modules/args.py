@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -19,6 +20,35 @@ def parse_int64(raw: bytes) -> int | None:
         return None
     value = int(raw)
     return value if INT64_MIN <= value <= INT64_MAX else None
+
+
+_DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_HEX = re.compile(rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?\Z")
+_INFINITY = re.compile(rb"[+-]?(?:inf|infinity)\Z", re.IGNORECASE)
+
+
+def parse_double(raw: bytes) -> float | None:
+    """Valkey's string2d (TairZset's m_string2d is the same): the whole text must be one
+    strtod number, finite unless written as inf/infinity, and neither overflowing nor
+    underflowing to zero; no NaN."""
+    if _DECIMAL.match(raw):
+        value = float(raw)
+        if value == 0:
+            mantissa = re.split(rb"[eE]", raw)[0]
+            return None if any(c in b"123456789" for c in mantissa) else value  # ERANGE underflow
+        return None if math.isinf(value) else value  # ERANGE overflow
+    if _INFINITY.match(raw):
+        return -math.inf if raw[:1] == b"-" else math.inf
+    if _HEX.match(raw):
+        body = raw.lstrip(b"+-")
+        try:
+            value = float.fromhex(body.decode())
+        except OverflowError:
+            return None  # ERANGE overflow
+        if value == 0 and any(c not in b"0." for c in re.split(rb"[pP]", body[2:])[0]):
+            return None  # ERANGE underflow
+        return -value if raw[:1] == b"-" else value
+    return None
 
 
 def text(n: int) -> bytes:
