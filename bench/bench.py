@@ -81,6 +81,25 @@ def gis_setup(key: str) -> tuple[str, ...]:
 #   Scenario("bf.add-vs-set/P16", "BF.ADD tpb:bf m:__rand_int__", "SET tpb:s:__rand_int__ v", 16),
 #   Scenario("gis.contains/P16", "GIS.CONTAINS tpb:gis 'POINT (15 15)'", "GET tpb:s:__rand_int__", 16,
 #            setup=("GIS.ADD tpb:gis a 'POLYGON ((10 10, 20 10, 20 20, 10 20, 10 10))'",)),
+def json_document() -> str:
+    """A 1 KB JSON document (a bookstore), compact, for the TairDoc rows."""
+    books = []
+    for n in range(9):
+        book = {"category": ("reference", "fiction", "poetry")[n % 3], "author": f"Author number {n}",
+                "title": f"Title number {n} of the store", "price": round(8.95 + n * 3.17, 2)}
+        if n % 2:
+            book["isbn"] = f"0-553-2131{n}-3"
+        books.append(book)
+    doc = {"store": {"book": books, "bicycle": {"color": "red", "price": 19.95}}, "expensive": 10, "tags": ["a"]}
+    return json.dumps(doc, separators=(",", ":"))
+
+
+DOC = shlex.quote(json_document())
+# The documents rows read or write one key (a write of one path leaves the size unchanged);
+# JSON.ARRAPPEND grows its array, so it spreads over the keyspace (a few appends per key).
+DOC_SETUP = (f"JSON.SET tpb:doc . {DOC}", f"SET tpb:docbytes {DOC}")
+
+
 SCENARIOS: list[Scenario] = [
     Scenario("set/P1", "SET tpb:s:__rand_int__ v"),
     Scenario("set/P16", "SET tpb:s:__rand_int__ v", pipeline=16),
@@ -113,6 +132,15 @@ SCENARIOS: list[Scenario] = [
     # 10 000 polygons; every query point lies in exactly one (zone5050). The goal is absolute.
     Scenario("gis.contains-10k/P1", "GIS.CONTAINS tpb:gis 'POINT (1.__rand_int__ 0.7__rand_int__)'",
              "HGET tpb:gis zone5050", setup=gis_setup("tpb:gis"), min_ops=10_000),
+    # TairDoc on a 1 KB document, against GET/SET of the same bytes direct.
+    Scenario("json.get-path-vs-get/P1", "JSON.GET tpb:doc .store.bicycle.color", "GET tpb:docbytes",
+             setup=DOC_SETUP, target=0.3),
+    Scenario("json.set-path-vs-set/P1", "JSON.SET tpb:doc .store.bicycle.color '\"blue\"'",
+             f"SET tpb:docbytes {DOC}", setup=DOC_SETUP, target=0.3),
+    Scenario("json.get-whole-vs-get/P1", "JSON.GET tpb:doc", "GET tpb:docbytes", setup=DOC_SETUP, target=0.3),
+    Scenario("json.arrappend-vs-set/P1", "JSON.ARRAPPEND tpb:docs:__rand_int__ .tags 1",
+             f"SET tpb:docbytes {DOC}", setup=(f"JSON.SET tpb:docs:__rand_int__ . {DOC}", *DOC_SETUP),
+             target=0.3),
     Scenario("gis.add-vs-hset/P1", "GIS.ADD tpb:gisadd p:__rand_int__ 'POINT (1.__rand_int__ 2.__rand_int__)'",
              "HSET tpb:gish p:__rand_int__ 'POINT (1 2)'", target=0.3),
 ]
