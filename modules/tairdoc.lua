@@ -2,8 +2,8 @@
 --   "\0doc" -> the document, as cJSON prints it unformatted, with two changes that let
 --              Lua's C string functions walk it:
 --     * inside strings, an escaped quote \" is stored as \2 and the brackets { } [ ]
---       as \3 \4 \5 \6, so a string ends at the next '"' and %b{} / %b[] skip a
---       whole container in one call;
+--       as \3 \4 \5 \6, so a string ends at the next '"' and a container ends where
+--       its brackets balance;
 --     * a number whose print does not give back its exact double (cJSON prints
 --       0.30000000000000004 as 0.3 but keeps computing with the double) is stored as
 --       \1 and its %.17g text; the infinities (cJSON prints them as null) as \1inf, \1-inf.
@@ -485,15 +485,32 @@ end
 
 -- ------------------------------------------------------------------ walking stored text
 
+-- The bracket closing the container opened at p: plain finds (memchr) hop from bracket
+-- to bracket of that kind (strings hold none), much faster than %b's byte loop.
+local function container_end(d, p, open, close)
+    local depth, at = 1, p
+    local next_open = find(d, open, p + 1, true)
+    while true do
+        local next_close = find(d, close, at + 1, true)
+        while next_open and next_open < next_close do
+            depth = depth + 1
+            next_open = find(d, open, next_open + 1, true)
+        end
+        depth = depth - 1
+        if depth == 0 then
+            return next_close
+        end
+        at = next_close
+    end
+end
+
 -- Index of the last byte of the value starting at p.
 local function value_end(d, p)
     local c = byte(d, p)
     if c == 123 then
-        local _, e = find(d, '^%b{}', p)
-        return e
+        return container_end(d, p, '{', '}')
     elseif c == 91 then
-        local _, e = find(d, '^%b[]', p)
-        return e
+        return container_end(d, p, '[', ']')
     elseif c == 34 then
         return find(d, '"', p + 1, true)
     end
@@ -642,22 +659,25 @@ local function pointer_name(tok)
     return name
 end
 
+-- The value one pointer token leads to from the value at p, or nil.
+local function pointer_step(d, p, tok)
+    local c = byte(d, p)
+    if c == 91 then
+        local idx = pointer_index(tok)
+        return idx and element(d, p, idx)
+    elseif c == 123 then
+        local name = pointer_name(tok)
+        return name and member_value(d, p, encode_raw(name))
+    end
+    return nil
+end
+
 -- Index of the value a pointer addresses, or nil.
 local function get_node(d, ptr)
     local p, i = 1, 1
     while byte(ptr, i) == 47 do
         local j = find(ptr, '/', i + 1, true) or #ptr + 1
-        local tok = sub(ptr, i + 1, j - 1)
-        local c = byte(d, p)
-        if c == 91 then
-            local idx = pointer_index(tok)
-            p = idx and element(d, p, idx)
-        elseif c == 123 then
-            local name = pointer_name(tok)
-            p = name and member_value(d, p, encode_raw(name))
-        else
-            return nil
-        end
+        p = pointer_step(d, p, sub(ptr, i + 1, j - 1))
         if not p then
             return nil
         end
@@ -804,18 +824,10 @@ local function split_pointer(ptr)
     return match(ptr, '^(.*)/(.-)$')
 end
 
--- cJSONUtils' detach_path: the document without the item, or nil. Object members are
--- matched case-insensitively (cJSON_DetachItemFromObject), first match.
-local function detach(d, ptr)
-    local parent, child = split_pointer(ptr)
-    if not parent then
-        return nil
-    end
-    local pp = get_node(d, parent)
-    child = decode_child(child)
-    if not pp then
-        return nil
-    end
+-- cJSONUtils' detach_path once the parent (at pp) is found: the document without the
+-- item, or nil. Object members are matched case-insensitively (cJSON_DetachItemFromObject),
+-- first match. child is the last token as decode_child leaves it.
+local function detach_from(d, pp, child)
     local c = byte(d, pp)
     if c == 91 then
         local idx = pointer_index(child)
@@ -834,18 +846,19 @@ local function detach(d, ptr)
     return nil
 end
 
--- The add step of cJSONUtils' apply_patch: the document, or nil and a status. An
--- object loses its first member of exactly that name and gets the value at its end.
-local function add_at(d, ptr, value)
+local function detach(d, ptr)
     local parent, child = split_pointer(ptr)
     if not parent then
-        return nil, 9
+        return nil
     end
     local pp = get_node(d, parent)
-    child = decode_child(child)
-    if not pp then
-        return nil, 9
-    end
+    return pp and detach_from(d, pp, decode_child(child))
+end
+
+-- The add step of cJSONUtils' apply_patch into the parent at pp: the document, or nil and
+-- a status. An object loses its first member of exactly that name and gets the value at
+-- its end.
+local function add_into(d, pp, child, value)
     local c = byte(d, pp)
     if c == 91 then
         if child == '-' then
@@ -869,6 +882,71 @@ local function add_at(d, ptr, value)
         return append_item(d, pp, '"' .. ekey .. '":' .. value)
     end
     return nil, 9
+end
+
+-- The usual patches in one splice: replacing an array item in place, replacing an object
+-- member whose first case-insensitive match has exactly its name and no twin after it
+-- (it moves to the end), adding a new member. found is pp's child by the same (escape-free)
+-- token. nil when the general way is needed.
+local function quick_patch(d, pp, child, value, found)
+    if find(child, '~', 1, true) then
+        return nil
+    end
+    local c = byte(d, pp)
+    if c == 91 then
+        if not found then
+            return nil
+        end
+        return sub(d, 1, found - 1) .. value .. sub(d, value_end(d, found) + 1)
+    elseif c ~= 123 then
+        return nil
+    end
+    local ekey = encode_raw(child)
+    local close = value_end(d, pp)
+    local item = '"' .. ekey .. '":' .. value
+    if not found then
+        if close == pp + 1 then
+            return sub(d, 1, pp) .. item .. sub(d, close)
+        end
+        return sub(d, 1, close - 1) .. ',' .. item .. sub(d, close)
+    end
+    local k, v = member_nocase(d, pp, lower(ekey))
+    if not k or v - k - 3 ~= #ekey or sub(d, k + 1, v - 3) ~= ekey then
+        return nil
+    end
+    local e = value_end(d, v)
+    if byte(d, e + 1) ~= 44 then -- the last member: it stays where it is
+        return sub(d, 1, k - 1) .. item .. sub(d, close)
+    end
+    local twin = find(d, '"' .. ekey .. '":', e + 1, true)
+    if twin and twin < close then
+        return nil -- maybe a second member of that name (or just such bytes deeper down)
+    end
+    return sub(d, 1, k - 1) .. sub(d, e + 2, close - 1) .. ',' .. item .. sub(d, close)
+end
+
+-- JSON.SET's patch at a non-root pointer, its parent found at pp (nil when there is none,
+-- or the pointer has no '/'): "replace" (found) detaches the old item first. Detaching
+-- happens inside the parent, so the parent stays where it was. direct: the pointer starts
+-- with '/', so found is pp's child.
+local function patch(d, pp, child, value, found, direct)
+    if pp and direct then
+        local quick = quick_patch(d, pp, child, value, found)
+        if quick then
+            return quick
+        end
+    end
+    child = child and decode_child(child)
+    if found then
+        d = pp and detach_from(d, pp, child)
+        if not d then
+            return nil, 13
+        end
+    end
+    if not pp then
+        return nil, 9
+    end
+    return add_into(d, pp, child, value)
 end
 
 -- ------------------------------------------------------------------ storage
@@ -989,23 +1067,25 @@ server.register_function('tp_json_set', function(keys, a)
         doc_store(key, value)
         return OK
     end
-    local found = get_node(d, ptr)
-    if (found and nxxx == 'NX') or (not found and nxxx == 'XX') then
-        return false
-    end
-    if ptr == '' then
+    if ptr == '' then -- the root always exists
+        if nxxx == 'NX' then
+            return false
+        end
         doc_store(key, value)
         return OK
     end
-    -- A patch: "replace" detaches the old item, then both add the value.
-    local nd, status = d, nil
-    if found then
-        nd = detach(d, ptr)
-        if not nd then
-            return err(E_PATCH[13])
-        end
+    local parent, child = split_pointer(ptr)
+    local pp = parent and get_node(d, parent)
+    local found
+    if byte(ptr, 1) == 47 then
+        found = pp and pointer_step(d, pp, child) -- the pointer's value is its parent's child
+    else
+        found = get_node(d, ptr)
     end
-    nd, status = add_at(nd, ptr, value)
+    if (found and nxxx == 'NX') or (not found and nxxx == 'XX') then
+        return false
+    end
+    local nd, status = patch(d, pp, child, value, found, byte(ptr, 1) == 47)
     if not nd then
         return err(E_PATCH[status])
     end

@@ -44,6 +44,8 @@ def path_to_pointer(jpa: bytes) -> bytes | None:
         return jpa
     if jpa in (b".", b"$"):
         return b""
+    if b"[" not in jpa:
+        return jpa.replace(b".", b"/")  # what the loop below does to names and dots
     out = bytearray()
     i, n = 0, len(jpa)
     while i < n:
