@@ -75,12 +75,6 @@ def gis_setup(key: str) -> tuple[str, ...]:
     return setup_strings(key)
 
 
-# Later command families add rows here, one line each, e.g.
-#   Scenario("exhset-vs-hset/P16", "EXHSET tpb:exh:__rand_int__ f v", "HSET tpb:h:__rand_int__ f v", 16),
-#   Scenario("exzadd-vs-zadd/P16", "EXZADD tpb:exz 1 m:__rand_int__", "ZADD tpb:z 1 m:__rand_int__", 16),
-#   Scenario("bf.add-vs-set/P16", "BF.ADD tpb:bf m:__rand_int__", "SET tpb:s:__rand_int__ v", 16),
-#   Scenario("gis.contains/P16", "GIS.CONTAINS tpb:gis 'POINT (15 15)'", "GET tpb:s:__rand_int__", 16,
-#            setup=("GIS.ADD tpb:gis a 'POLYGON ((10 10, 20 10, 20 20, 10 20, 10 10))'",)),
 def json_document() -> str:
     """A 1 KB JSON document (a bookstore), compact, for the TairDoc rows."""
     books = []
@@ -95,11 +89,20 @@ def json_document() -> str:
 
 
 DOC = shlex.quote(json_document())
-# The documents rows read or write one key (a write of one path leaves the size unchanged);
+# Direct SETs write a filler of the document's size: redis-benchmark's CSV report cannot quote
+# a command holding the document's commas and quotes (and the bytes do not change SET's cost).
+DOC_FILLER = "x" * len(json_document())
+# The document rows read or write one key (a write of one path leaves the size unchanged);
 # JSON.ARRAPPEND grows its array, so it spreads over the keyspace (a few appends per key).
 DOC_SETUP = (f"JSON.SET tpb:doc . {DOC}", f"SET tpb:docbytes {DOC}")
 
 
+# Later command families add rows here, one line each, e.g.
+#   Scenario("exhset-vs-hset/P16", "EXHSET tpb:exh:__rand_int__ f v", "HSET tpb:h:__rand_int__ f v", 16),
+#   Scenario("exzadd-vs-zadd/P16", "EXZADD tpb:exz 1 m:__rand_int__", "ZADD tpb:z 1 m:__rand_int__", 16),
+#   Scenario("bf.add-vs-set/P16", "BF.ADD tpb:bf m:__rand_int__", "SET tpb:s:__rand_int__ v", 16),
+#   Scenario("gis.contains/P16", "GIS.CONTAINS tpb:gis 'POINT (15 15)'", "GET tpb:s:__rand_int__", 16,
+#            setup=("GIS.ADD tpb:gis a 'POLYGON ((10 10, 20 10, 20 20, 10 20, 10 10))'",)),
 SCENARIOS: list[Scenario] = [
     Scenario("set/P1", "SET tpb:s:__rand_int__ v"),
     Scenario("set/P16", "SET tpb:s:__rand_int__ v", pipeline=16),
@@ -135,12 +138,11 @@ SCENARIOS: list[Scenario] = [
     # TairDoc on a 1 KB document, against GET/SET of the same bytes direct.
     Scenario("json.get-path-vs-get/P1", "JSON.GET tpb:doc .store.bicycle.color", "GET tpb:docbytes",
              setup=DOC_SETUP, target=0.3),
-    Scenario("json.set-path-vs-set/P1", "JSON.SET tpb:doc .store.bicycle.color '\"blue\"'",
-             f"SET tpb:docbytes {DOC}", setup=DOC_SETUP, target=0.3),
+    Scenario("json.set-path-vs-set/P1", "JSON.SET tpb:doc .store.bicycle.price 21.5",
+             f"SET tpb:docset {DOC_FILLER}", setup=DOC_SETUP, target=0.3),
     Scenario("json.get-whole-vs-get/P1", "JSON.GET tpb:doc", "GET tpb:docbytes", setup=DOC_SETUP, target=0.3),
     Scenario("json.arrappend-vs-set/P1", "JSON.ARRAPPEND tpb:docs:__rand_int__ .tags 1",
-             f"SET tpb:docbytes {DOC}", setup=(f"JSON.SET tpb:docs:__rand_int__ . {DOC}", *DOC_SETUP),
-             target=0.3),
+             f"SET tpb:docset {DOC_FILLER}", setup=(f"JSON.SET tpb:docs:__rand_int__ . {DOC}",), target=0.3),
     Scenario("gis.add-vs-hset/P1", "GIS.ADD tpb:gisadd p:__rand_int__ 'POINT (1.__rand_int__ 2.__rand_int__)'",
              "HSET tpb:gish p:__rand_int__ 'POINT (1 2)'", target=0.3),
 ]
