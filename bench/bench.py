@@ -75,6 +75,28 @@ def gis_setup(key: str) -> tuple[str, ...]:
     return setup_strings(key)
 
 
+def json_document() -> str:
+    """A 1 KB JSON document (a bookstore), compact, for the TairDoc rows."""
+    books = []
+    for n in range(9):
+        book = {"category": ("reference", "fiction", "poetry")[n % 3], "author": f"Author number {n}",
+                "title": f"Title number {n} of the store", "price": round(8.95 + n * 3.17, 2)}
+        if n % 2:
+            book["isbn"] = f"0-553-2131{n}-3"
+        books.append(book)
+    doc = {"store": {"book": books, "bicycle": {"color": "red", "price": 19.95}}, "expensive": 10, "tags": ["a"]}
+    return json.dumps(doc, separators=(",", ":"))
+
+
+DOC = shlex.quote(json_document())
+# Direct SETs write a filler of the document's size: redis-benchmark's CSV report cannot quote
+# a command holding the document's commas and quotes (and the bytes do not change SET's cost).
+DOC_FILLER = "x" * len(json_document())
+# The document rows read or write one key (a write of one path leaves the size unchanged);
+# JSON.ARRAPPEND grows its array, so it spreads over the keyspace (a few appends per key).
+DOC_SETUP = (f"JSON.SET tpb:doc . {DOC}", f"SET tpb:docbytes {DOC}")
+
+
 # Later command families add rows here, one line each, e.g.
 #   Scenario("exhset-vs-hset/P16", "EXHSET tpb:exh:__rand_int__ f v", "HSET tpb:h:__rand_int__ f v", 16),
 #   Scenario("exzadd-vs-zadd/P16", "EXZADD tpb:exz 1 m:__rand_int__", "ZADD tpb:z 1 m:__rand_int__", 16),
@@ -113,6 +135,14 @@ SCENARIOS: list[Scenario] = [
     # 10 000 polygons; every query point lies in exactly one (zone5050). The goal is absolute.
     Scenario("gis.contains-10k/P1", "GIS.CONTAINS tpb:gis 'POINT (1.__rand_int__ 0.7__rand_int__)'",
              "HGET tpb:gis zone5050", setup=gis_setup("tpb:gis"), min_ops=10_000),
+    # TairDoc on a 1 KB document, against GET/SET of the same bytes direct.
+    Scenario("json.get-path-vs-get/P1", "JSON.GET tpb:doc .store.bicycle.color", "GET tpb:docbytes",
+             setup=DOC_SETUP, target=0.3),
+    Scenario("json.set-path-vs-set/P1", "JSON.SET tpb:doc .store.bicycle.price 21.5",
+             f"SET tpb:docset {DOC_FILLER}", setup=DOC_SETUP, target=0.3),
+    Scenario("json.get-whole-vs-get/P1", "JSON.GET tpb:doc", "GET tpb:docbytes", setup=DOC_SETUP, target=0.3),
+    Scenario("json.arrappend-vs-set/P1", "JSON.ARRAPPEND tpb:docs:__rand_int__ .tags 1",
+             f"SET tpb:docset {DOC_FILLER}", setup=(f"JSON.SET tpb:docs:__rand_int__ . {DOC}",), target=0.3),
     Scenario("gis.add-vs-hset/P1", "GIS.ADD tpb:gisadd p:__rand_int__ 'POINT (1.__rand_int__ 2.__rand_int__)'",
              "HSET tpb:gish p:__rand_int__ 'POINT (1 2)'", target=0.3),
 ]

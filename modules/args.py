@@ -22,23 +22,40 @@ def parse_int64(raw: bytes) -> int | None:
     return value if INT64_MIN <= value <= INT64_MAX else None
 
 
-_VALKEY_DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
-_VALKEY_INFINITY = re.compile(rb"[+-]?(?:inf|infinity)\Z", re.IGNORECASE)
+_DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_HEX = re.compile(rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?\Z")
+_INFINITY = re.compile(rb"[+-]?(?:inf|infinity)\Z", re.IGNORECASE)
+
+
+def parse_double(raw: bytes, allow_hex: bool = True) -> float | None:
+    """A strtod-based string2d (TairZset's m_string2d, cJSON's numbers): the whole text must
+    be one number, finite unless written as inf/infinity, and neither overflowing nor
+    underflowing to zero; no NaN. ``allow_hex=False`` is Valkey 9's own string2d behind
+    RedisModule_StringToDouble, which refuses hex."""
+    if raw.isdigit() and len(raw) < 300:  # the common case, plain digits: no regex
+        return float(raw)
+    if _DECIMAL.match(raw):
+        value = float(raw)
+        if value == 0:
+            mantissa = re.split(rb"[eE]", raw)[0]
+            return None if any(c in b"123456789" for c in mantissa) else value  # ERANGE underflow
+        return None if math.isinf(value) else value  # ERANGE overflow
+    if _INFINITY.match(raw):
+        return -math.inf if raw[:1] == b"-" else math.inf
+    if allow_hex and _HEX.match(raw):
+        body = raw.lstrip(b"+-")
+        try:
+            value = float.fromhex(body.decode())
+        except OverflowError:
+            return None  # ERANGE overflow
+        if value == 0 and any(c not in b"0." for c in re.split(rb"[pP]", body[2:])[0]):
+            return None  # ERANGE underflow
+        return -value if raw[:1] == b"-" else value
+    return None
 
 
 def parse_valkey_double(raw: bytes) -> float | None:
-    """RedisModule_StringToDouble on Valkey 9 (string2d): decimal or inf/infinity, the whole
-    string; no hex (unlike libc strtod), no NaN, no overflow, no underflow to zero."""
-    if _VALKEY_INFINITY.match(raw):
-        return -math.inf if raw[:1] == b"-" else math.inf
-    if not _VALKEY_DECIMAL.match(raw):
-        return None
-    value = float(raw)
-    if math.isinf(value):
-        return None
-    if value == 0 and any(c in b"123456789" for c in re.split(rb"[eE]", raw)[0]):
-        return None
-    return value
+    return parse_double(raw, allow_hex=False)
 
 
 def text(n: int) -> bytes:

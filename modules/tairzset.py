@@ -20,7 +20,7 @@ import struct
 
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
-from tairproxy.modules.args import parse_int64, parse_valkey_double
+from tairproxy.modules.args import parse_double, parse_int64, parse_valkey_double
 
 LUA_FILE = "tairzset.lua"
 # The module this family stands in for, as its RedisModule_Init registers it (MODULE LIST, INFO).
@@ -45,38 +45,9 @@ ULONG_MAX = (1 << 64) - 1
 
 # Prefix byte of the ORDER members (see tairzset.lua).
 ORDER = b"\x01"
-
-# --------------------------------------------------------------------------- score parsing
-
-_DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
-_HEX = re.compile(rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?\Z")
-_INFINITY = re.compile(rb"[+-]?(?:inf|infinity)\Z", re.IGNORECASE)
 _DOUBLE = struct.Struct(">d")
 
-
-def parse_double(raw: bytes) -> float | None:
-    """The module's m_string2d: the whole text must be one strtod number, finite unless
-    written as inf/infinity, and neither overflowing nor underflowing to zero; no NaN."""
-    if raw.isdigit() and len(raw) < 300:  # the common case, plain digits: no regex
-        return float(raw)
-    if _DECIMAL.match(raw):
-        value = float(raw)
-        if value == 0:
-            mantissa = re.split(rb"[eE]", raw)[0]
-            return None if any(c in b"123456789" for c in mantissa) else value  # ERANGE underflow
-        return None if math.isinf(value) else value  # ERANGE overflow
-    if _INFINITY.match(raw):
-        return -math.inf if raw[:1] == b"-" else math.inf
-    if _HEX.match(raw):
-        body = raw.lstrip(b"+-")
-        try:
-            value = float.fromhex(body.decode())
-        except OverflowError:
-            return None  # ERANGE overflow
-        if value == 0 and any(c not in b"0." for c in re.split(rb"[pP]", body[2:])[0]):
-            return None  # ERANGE underflow
-        return -value if raw[:1] == b"-" else value
-    return None
+# --------------------------------------------------------------------------- score parsing
 
 
 def parse_score(raw: bytes) -> bytes | None:

@@ -72,6 +72,13 @@ def tairgis_sync(t, k: str) -> None:
     assert found[0] == 1
 
 
+def tairdoc_sync(t, k: str) -> None:
+    assert t.json_set(k, ".", '{"a":[1,2],"s":"x"}')
+    assert t.json_arrappend(k, ".a", ["3"]) == 3
+    assert t.json_get(k, ".a") == b"[1,2,3]"
+    assert t.json_type(k, "/s") == "string"
+
+
 def tairzset_sync(t, k: str) -> None:
     assert t.exzadd(k, {"a": "1#2", "b": "1#3"}) == 2
     assert t.exzrank(k, "b") == 1
@@ -85,6 +92,7 @@ SYNC = {
     "tairbloom": tairbloom_sync,
     "tairgis": tairgis_sync,
     "tairzset": tairzset_sync,
+    "tairdoc": tairdoc_sync,
 }
 
 RAW = {
@@ -95,6 +103,8 @@ RAW = {
                 (("TYPE", "{k}"), b"exgistype")],
     "tairzset": [(("EXZADD", "{k}", "1#2", "m"), 1), (("EXZSCORE", "{k}", "m"), b"1#2"),
                  (("TYPE", "{k}"), b"tairzset_")],
+    "tairdoc": [(("JSON.SET", "{k}", "$", '{"n":[0.1,1e300]}'), b"OK"), (("JSON.GET", "{k}", "$.n[*]"), b"[0.1,1e+300]"),
+                (("EXJSONARRAYAPPEND", "{k}", "$.n", "2"), 3), (("TYPE", "{k}"), b"tair-json")],
 }
 
 
@@ -160,6 +170,20 @@ def test_multi_key_tair_command_needs_one_slot(cluster, tc):
         node = rc.get_node_from_key("zones-a")
         raw = RawClient(node.port)
         assert raw("GISWITHIN", "zones-a", "points-b").startswith(b"-CROSSSLOT")
+    finally:
+        rc.close()
+
+
+def test_json_mget_needs_one_slot(cluster, tc):
+    rc = RedisCluster(host="127.0.0.1", port=cluster.proxy_ports[0])
+    try:
+        rc.execute_command("JSON.SET", "{doc}a", ".", '{"x":1}')
+        rc.execute_command("JSON.SET", "{doc}b", ".", '{"x":2}')
+        assert rc.execute_command("JSON.MGET", "{doc}a", "{doc}b", "{doc}c", ".x") == [b"1", b"2", None]
+        rc.execute_command("JSON.SET", "doc-a", ".", "1")
+        rc.execute_command("JSON.SET", "doc-b", ".", "2")
+        node = rc.get_node_from_key("doc-a")
+        assert RawClient(node.port)("JSON.MGET", "doc-a", "doc-b", ".").startswith(b"-CROSSSLOT")
     finally:
         rc.close()
 
