@@ -37,6 +37,8 @@ def library_source() -> tuple[str, str]:
 
     parts = [_read_lua(name) for name in SHARED_LUA]
     for family in FAMILIES:
+        if family.LUA_FILE is None:
+            continue
         # do ... end keeps each family's locals in its own scope (Lua allows 200 live locals).
         parts.append(f"do -- ===== {family.__name__} =====\n{_read_lua(family.LUA_FILE)}\nend")
     body = "\n".join(parts)
