@@ -267,7 +267,8 @@ class Migration:
         for item in items:
             self.record(item)
         self.stats.seen += len(items)
-        self.save_checkpoint(db_index, cursor)
+        # Cursor 0 after a batch: that database is done, a resumed run starts with the next one.
+        self.save_checkpoint(db_index + 1 if cursor == 0 else db_index, cursor)
         if self.progress:
             self.progress.advance(len(items))
 
@@ -299,7 +300,7 @@ class Migration:
         os.replace(tmp, path)  # a kill never leaves half a checkpoint
 
     def load_checkpoint(self) -> bool:
-        """Continue from the checkpoint; False when it records a finished run."""
+        """Continue from the checkpoint; False when nothing is left to copy."""
         path = Path(self.args.checkpoint)
         try:
             state = json.loads(path.read_text())
@@ -314,7 +315,7 @@ class Migration:
             )
         self.stats = Stats.from_json(state["stats"])
         self.start_db_index, self.start_cursor = state["db_index"], state["cursor"]
-        return not state["finished"]
+        return not state["finished"] and self.start_db_index < len(self.dbs)
 
     # ----- dry run and verification ---------------------------------------
 
@@ -420,39 +421,53 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tairproxy migrate: cannot connect: {exc}", file=sys.stderr)
         return 1
     migration = Migration(args, source, target)
-    total = migration.choose_dbs()
-    if args.dry_run:
-        migration.progress = Progress(total)
-        migration.dry_run()
+    try:
+        total = migration.choose_dbs()
+        if args.dry_run:
+            return _dry_run(migration, total)
+        status = 0 if args.verify_only else _copy(migration, total)
+        if args.verify or args.verify_only:
+            status = _verify(migration, total) or status
+        return status
+    except (OSError, ConnectionError) as exc:
+        print(f"\ntairproxy migrate: {exc}; run again with --resume to continue", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ntairproxy migrate: interrupted; run again with --resume to continue", file=sys.stderr)
+        return 130
+
+
+def _dry_run(migration: Migration, total: int) -> int:
+    migration.progress = Progress(total)
+    migration.dry_run()
+    migration.progress.finish()
+    print(summary_table(migration.stats, verb="to copy"))
+    return 0
+
+
+def _copy(migration: Migration, total: int) -> int:
+    if migration.args.resume and not migration.load_checkpoint():
+        print("tairproxy migrate: the checkpoint records a finished run; nothing to resume", file=sys.stderr)
+    else:
+        if migration.args.resume:
+            print(f"tairproxy migrate: resuming at database {migration.dbs[migration.start_db_index]}, "
+                  f"cursor {migration.start_cursor} ({migration.stats.seen:,} keys done)", file=sys.stderr)
+        migration.progress = Progress(total, done=migration.stats.seen)
+        migration.copy()
         migration.progress.finish()
-        print(summary_table(migration.stats, verb="to copy"))
-        return 0
-    status = 0
-    if not args.verify_only:
-        resumable = True
-        if args.resume:
-            resumable = migration.load_checkpoint()
-            if resumable:
-                print(f"tairproxy migrate: resuming at database {migration.dbs[migration.start_db_index]}, "
-                      f"cursor {migration.start_cursor} ({migration.stats.seen:,} keys done)", file=sys.stderr)
-        if resumable:
-            migration.progress = Progress(total, done=migration.stats.seen)
-            migration.copy()
-            migration.progress.finish()
-        else:
-            print("tairproxy migrate: the checkpoint records a finished run; nothing to resume", file=sys.stderr)
-        print(summary_table(migration.stats))
-        status = 1 if migration.stats.failed else 0
-    if args.verify or args.verify_only:
-        migration.start_db_index = migration.start_cursor = 0
-        migration.progress = Progress(total, what="keys verified")
-        differences = migration.verify()
-        migration.progress.finish()
-        print(summary_table(migration.verified, verb="identical"))
-        for line in differences[:SHOWN_DIFFERENCES]:
-            print(line)
-        if len(differences) > SHOWN_DIFFERENCES:
-            print(f"... and {len(differences) - SHOWN_DIFFERENCES:,} more")
-        print(f"verify: {len(differences):,} keys differ")
-        status = status or (1 if differences else 0)
-    return status
+    print(summary_table(migration.stats))
+    return 1 if migration.stats.failed else 0
+
+
+def _verify(migration: Migration, total: int) -> int:
+    migration.start_db_index = migration.start_cursor = 0
+    migration.progress = Progress(total, what="keys verified")
+    differences = migration.verify()
+    migration.progress.finish()
+    print(summary_table(migration.verified, verb="identical"))
+    for line in differences[:SHOWN_DIFFERENCES]:
+        print(line)
+    if len(differences) > SHOWN_DIFFERENCES:
+        print(f"... and {len(differences) - SHOWN_DIFFERENCES:,} more")
+    print(f"verify: {len(differences):,} keys differ")
+    return 1 if differences else 0
