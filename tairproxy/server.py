@@ -80,6 +80,7 @@ class ProxyServer:
             session._close_client()
         for s in self.servers:
             await s.wait_closed()
+        await self.ctx.address.aclose()
 
 
 async def start_proxy(
@@ -93,7 +94,7 @@ async def start_proxy(
     cluster: ClusterMap | None = None,
     tls: ssl.SSLContext | None = None,
 ) -> ProxyServer:
-    address = upstream if isinstance(upstream, UpstreamAddress) else UpstreamAddress.parse(upstream)
+    address = UpstreamAddress.parse(upstream) if isinstance(upstream, str) else upstream
     library = LibraryManager(address)
     if check:
         features = await check_upstream(address)
@@ -104,6 +105,7 @@ async def start_proxy(
             )
         await library.ensure()
     ctx = ProxyContext(table or command_table(), address, library, max_bulk=max_bulk, cluster=cluster)
+    address.on_switch(_failover_handler(ctx))
     loop = asyncio.get_running_loop()
     hosts = bind.split() if isinstance(bind, str) else bind
     servers = []
@@ -117,6 +119,29 @@ async def start_proxy(
         if port == 0:
             port = servers[0].sockets[0].getsockname()[1]
     return ProxyServer(ctx, servers)
+
+
+def _failover_handler(ctx: ProxyContext):
+    """When the primary moves (Sentinel): sessions still connected to the old one get a prompt
+    error instead of a hang or a READONLY later, and the new primary is checked for the library."""
+
+    def switched(old: tuple[str, int] | None, new: tuple[str, int]) -> None:
+        if old is None:
+            return
+        for session in list(ctx.sessions):
+            up = session.up
+            if up is not None and (up.get_extra_info("peername") or ())[:2] == old:
+                up.close()  # the session answers its pending commands with an error and closes
+        asyncio.get_running_loop().create_task(_ensure_library(ctx.library))
+
+    return switched
+
+
+async def _ensure_library(library: LibraryManager) -> None:
+    try:
+        await library.ensure()
+    except Exception as exc:
+        log.warning("cannot check the Lua library on the new primary: %s", exc)
 
 
 def server_tls_context(cert_file: str | None, key_file: str | None) -> ssl.SSLContext | None:
