@@ -23,6 +23,8 @@ CHUNK = 1 << 20
 class SyncClient:
     def __init__(self, url: str, timeout: float = 60.0):
         self.address = UpstreamAddress.parse(url)
+        if not isinstance(self.address, UpstreamAddress):
+            raise ValueError(f"{url}: give a redis://, rediss:// or unix:// URL here")
         self.timeout = timeout
         a = self.address
         if a.unix_path:
