@@ -442,6 +442,9 @@ def _dry_run(migration: Migration, total: int) -> int:
     migration.dry_run()
     migration.progress.finish()
     print(summary_table(migration.stats, verb="to copy"))
+    if migration.stats.copied["TairBloom"]:
+        print("note: TairBloom filters are copied only if the target loads their DUMP payload "
+              "(from a tairproxy it does; from Tair it cannot, and they are then skipped)")
     return 0
 
 

@@ -209,6 +209,7 @@ def test_dry_run_counts_and_writes_nothing(src, dst, run):
     status, out, _ = run("--dry-run")
     assert status == 0
     assert re.search(r"^TairHash +1 +0 +0$", out, re.M) and re.search(r"^total +16 +0 +0$", out, re.M)
+    assert "note: TairBloom filters are copied only if the target loads their DUMP payload" in out
     assert dst.dbsize() == 0
 
 
