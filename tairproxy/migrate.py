@@ -78,6 +78,10 @@ class Lane:
             select(self.target, db)
             self.db = db
 
+    def close(self) -> None:
+        self.source.close()
+        self.target.close()
+
 
 def queue_writes(target: SyncClient, items: list[Item]) -> list[tuple[Item, int, int]]:
     """Send the writes of every readable key; (item, first command, commands) per key."""
@@ -228,22 +232,27 @@ class Migration:
 
     def copy(self) -> None:
         """Batches go to the lanes in SCAN order; the checkpoint follows the last batch done in order."""
+        lanes = [Lane(self.args.source, self.args.target) for _ in range(self.args.lanes)]
         free: queue.Queue[Lane] = queue.Queue()
-        for _ in range(self.args.lanes):
-            free.put(Lane(self.args.source, self.args.target))
+        for lane in lanes:
+            free.put(lane)
         inflight: deque = deque()
-        with ThreadPoolExecutor(self.args.lanes) as pool:
-            try:
-                for index, cursor, keys in self.batches():
-                    lane = free.get()
-                    inflight.append((pool.submit(self.copy_batch, lane, free, index, keys), index, cursor))
-                    while inflight and inflight[0][0].done():
+        try:
+            with ThreadPoolExecutor(len(lanes)) as pool:
+                try:
+                    for index, cursor, keys in self.batches():
+                        lane = free.get()
+                        inflight.append((pool.submit(self.copy_batch, lane, free, index, keys), index, cursor))
+                        while inflight and inflight[0][0].done():
+                            self.complete(*inflight.popleft())
+                    while inflight:
                         self.complete(*inflight.popleft())
-                while inflight:
-                    self.complete(*inflight.popleft())
-            finally:
-                for future, _, _ in inflight:
-                    future.cancel()
+                finally:
+                    for future, _, _ in inflight:
+                        future.cancel()
+        finally:
+            for lane in lanes:
+                lane.close()
         self.save_checkpoint(len(self.dbs), 0, finished=True)
 
     def copy_batch(self, lane: Lane, free: queue.Queue, db_index: int, keys: list[bytes]) -> list[Item]:
@@ -435,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ntairproxy migrate: interrupted; run again with --resume to continue", file=sys.stderr)
         return 130
+    finally:
+        for client in (source, target):
+            if client is not None:
+                client.close()
 
 
 def _dry_run(migration: Migration, total: int) -> int:
