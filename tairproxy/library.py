@@ -60,7 +60,13 @@ class LibraryManager:
         self._inflight: asyncio.Future | None = None
 
     async def ensure(self, force: bool = False) -> None:
-        """Load the library unless the server already runs this exact version."""
+        """Load the library unless the server already runs this exact version.
+
+        ``force`` comes from callers that saw "Function not found"; the version check still
+        decides, because a server running this exact version has every function of ours: the
+        missing one was a client's own (``FCALL`` of an unknown function must not cost every
+        client a ``FUNCTION LOAD``).
+        """
         if self._inflight is not None:
             return await asyncio.shield(self._inflight)
         self._inflight = asyncio.get_running_loop().create_future()
@@ -78,10 +84,9 @@ class LibraryManager:
         source, version = library_source()
         conn = await ControlConnection.open(self.address)
         try:
-            if not force:
-                current = await conn.call("FCALL_RO", VERSION_FUNCTION, "0")
-                if current == version.encode():
-                    return
+            current = await conn.call("FCALL_RO", VERSION_FUNCTION, "0")
+            if current == version.encode():
+                return
             reply = await conn.call("FUNCTION", "LOAD", "REPLACE", source)
             if isinstance(reply, Error) and reply.startswith(b"READONLY"):
                 # A replica (cluster sidecar): the library arrives from its primary by replication.

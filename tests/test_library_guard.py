@@ -146,3 +146,15 @@ def test_function_restore_of_our_library_is_refused(raw, r, native):
     assert raw("FUNCTION", "RESTORE", b"garbage") == native("FUNCTION", "RESTORE", b"garbage")
     assert raw("FUNCTION", "DELETE", "guardtest_lib") == b"+OK\r\n"
     assert r.execute_command("EXSET", "k", "v2") == b"OK"
+
+
+def test_unknown_function_of_a_client_costs_no_library_reload(raw, native):
+    def loads() -> bytes:
+        stats = native("INFO", "commandstats")
+        return b"".join(line for line in stats.split(b"\r\n") if line.startswith(b"cmdstat_function|load:"))
+
+    raw("EXSET", "k", "v")  # the library is loaded
+    before = loads()
+    for _ in range(3):
+        assert raw("FCALL", "guardtest_nosuch", "0") == b"-ERR Function not found\r\n"
+    assert loads() == before
