@@ -28,7 +28,7 @@ SWITCH_CHANNEL = "+switch-master"
 # Seconds: one sentinel or node must answer within this; a silent subscription is pinged this often.
 QUERY_TIMEOUT = 1.0
 PING_EVERY = 5.0
-RETRY_DELAY = 0.2  # between rounds over every sentinel when none answers
+RETRY_DELAY = 1.0  # between rounds over every sentinel when none answers
 
 
 class NoPrimary(ConnectionError):
