@@ -1,4 +1,4 @@
-"""Tair families: each module here with a command table (COMMANDS) and a Lua file (LUA_FILE).
+"""Tair families: each module here with a command table (COMMANDS) and a Lua file (LUA_FILE, or None).
 
 Families are found by looking at this package, so adding one touches only its own files.
 """
@@ -24,3 +24,8 @@ FAMILIES = _discover()
 
 def all_commands() -> list:
     return [cmd for family in FAMILIES for cmd in family.COMMANDS]
+
+
+def tair_commands() -> list:
+    """The Tair commands, without the native commands some families intercept (NATIVE = True)."""
+    return [cmd for family in FAMILIES if not getattr(family, "NATIVE", False) for cmd in family.COMMANDS]

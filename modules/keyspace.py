@@ -19,6 +19,8 @@ from tairproxy.dispatch import Call, Command, Reply, build_call
 from tairproxy.resp import Error
 
 LUA_FILE = "keyspace.lua"
+# These are native commands the proxy intercepts, not Tair commands: COMMAND does not list them.
+NATIVE = True
 
 
 def type_(args: list[bytes]) -> Call:
@@ -120,9 +122,9 @@ def info(args: list[bytes]) -> Call:
 
 
 def _tair_commands() -> dict[bytes, Command]:
-    from tairproxy.modules import all_commands  # the package imports this module while discovering families
+    from tairproxy.modules import tair_commands  # the package imports this module while discovering families
 
-    return {cmd.name.lower().encode(): cmd for cmd in all_commands() if cmd.name not in _NATIVE}
+    return {cmd.name.lower().encode(): cmd for cmd in tair_commands()}
 
 
 def _native(args: list[bytes], transform) -> Call:
@@ -161,6 +163,3 @@ COMMANDS = [
     Command("MODULE", -2, module, first_key=0, last_key=0, key_step=0, queue_time_arity=True),
     Command("COMMAND", -1, command, first_key=0, last_key=0, key_step=0, readonly=True, queue_time_arity=True),
 ]
-
-# Native commands intercepted here: never listed as Tair commands.
-_NATIVE = frozenset(c.name for c in COMMANDS)

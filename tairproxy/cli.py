@@ -30,6 +30,11 @@ class StartupError(RuntimeError):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["migrate"]:
+        from tairproxy.migrate import main as migrate
+
+        return migrate(argv[1:])
     try:
         args = parse_args(argv)
     except UsageError as exc:

@@ -134,8 +134,19 @@ class ProxyContext:
     def upstream_connections(self) -> int:
         return sum(1 for p in self._shared if p is not None and p.transport is not None)
 
-    def close_upstreams(self) -> None:
-        """Drop every shared connection (the primary moved): the next command reconnects."""
-        for pipe in self._shared:
-            if pipe is not None:
+    def close_upstreams(self, peer: tuple[str, int] | None = None) -> None:
+        """Drop the upstream connections to ``peer`` (all when None): the primary moved.
+        Their waiting clients get an error at once; the next command reconnects."""
+        for session in list(self.sessions):
+            pipe = session.pipe
+            if session.pinned and pipe is not None and _connected_to(pipe, peer):
                 pipe.close()
+        for pipe in self._shared:
+            if pipe is not None and _connected_to(pipe, peer):
+                pipe.close()
+
+
+def _connected_to(pipe, peer: tuple[str, int] | None) -> bool:
+    if peer is None or pipe.transport is None:
+        return True
+    return (pipe.transport.get_extra_info("peername") or ())[:2] == peer

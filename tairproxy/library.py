@@ -38,6 +38,8 @@ def library_source() -> tuple[str, str]:
 
     parts = [_read_lua(name) for name in SHARED_LUA]
     for family in FAMILIES:
+        if family.LUA_FILE is None:
+            continue
         # do ... end keeps each family's locals in its own scope (Lua allows 200 live locals).
         parts.append(f"do -- ===== {family.__name__} =====\n{_read_lua(family.LUA_FILE)}\nend")
     # Every function registers through common.lua's register_function, which also files it
@@ -63,7 +65,13 @@ class LibraryManager:
         self._inflight: asyncio.Future | None = None
 
     async def ensure(self, force: bool = False) -> None:
-        """Load the library unless the server already runs this exact version."""
+        """Load the library unless the server already runs this exact version.
+
+        ``force`` comes from callers that saw "Function not found"; the version check still
+        decides, because a server running this exact version has every function of ours: the
+        missing one was a client's own (``FCALL`` of an unknown function must not cost every
+        client a ``FUNCTION LOAD``).
+        """
         if self._inflight is not None:
             return await asyncio.shield(self._inflight)
         self._inflight = asyncio.get_running_loop().create_future()
@@ -86,10 +94,9 @@ class LibraryManager:
             raise
         self.health.up()
         try:
-            if not force:
-                current = await conn.call("FCALL_RO", VERSION_FUNCTION, "0")
-                if current == version.encode():
-                    return
+            current = await conn.call("FCALL_RO", VERSION_FUNCTION, "0")
+            if current == version.encode():
+                return
             reply = await conn.call("FUNCTION", "LOAD", "REPLACE", source)
             if isinstance(reply, Error) and reply.startswith(b"READONLY"):
                 # A replica (cluster sidecar): the library arrives from its primary by replication.

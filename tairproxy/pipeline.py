@@ -293,9 +293,11 @@ class UpstreamPipeline(asyncio.Protocol):
         self._fail("ERR tairproxy: upstream connection lost")
 
     def close(self) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.close()
+        """Close now; whatever still waits for a reply is told at once (also while connecting)."""
+        transport = self.transport
+        self._fail("ERR tairproxy: upstream connection lost")
+        if transport is not None:
+            transport.close()
 
     def pause_writing(self) -> None:
         self.write_paused = True

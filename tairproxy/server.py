@@ -42,11 +42,7 @@ async def upstream_requires_auth(address: UpstreamAddress, timeout: float = 5.0)
     Asked on a connection without the upstream URL's credentials: that is how every
     client connection (and every shared one) starts.
     """
-    anonymous = UpstreamAddress(
-        host=address.host, port=address.port, unix_path=address.unix_path, tls=address.tls,
-        tls_ca_file=address.tls_ca_file,
-    )
-    conn = await ControlConnection.open(anonymous, timeout)
+    conn = await ControlConnection.open(address, timeout, authenticate=False)
     try:
         reply = await conn.call("PING", timeout=timeout)
     finally:
@@ -122,6 +118,7 @@ class ProxyServer:
             session._close_client()
         for s in self.servers:
             await s.wait_closed()
+        await self.ctx.address.aclose()
 
 
 async def start_proxy(
@@ -137,7 +134,7 @@ async def start_proxy(
     cluster: ClusterMap | None = None,
     tls: ssl.SSLContext | None = None,
 ) -> ProxyServer:
-    address = upstream if isinstance(upstream, UpstreamAddress) else UpstreamAddress.parse(upstream)
+    address = UpstreamAddress.parse(upstream) if isinstance(upstream, str) else upstream
     library = LibraryManager(address)
     if check:
         await prepare_upstream(address, library)
@@ -147,11 +144,7 @@ async def start_proxy(
         table or command_table(), address, library, limits=limits, cluster=cluster,
         shared_connections=shared_connections,
     )
-    try:
-        ctx.auth_required = await upstream_requires_auth(address)
-    except (OSError, TimeoutError, ConnectionError) as exc:
-        if check:
-            raise UpstreamUnsuitable(f"cannot connect to upstream {address}: {exc or 'timeout'}") from None
+    address.on_switch(_failover_handler(ctx))
     loop = asyncio.get_running_loop()
     hosts = bind.split() if isinstance(bind, str) else bind
     servers = []
@@ -159,12 +152,45 @@ async def start_proxy(
         servers.append(
             await loop.create_server(
                 lambda: ClientSession(ctx), host, port, backlog=4096, reuse_address=True, reuse_port=reuse_port,
-                ssl=tls,
+                ssl=tls, start_serving=False,
             )
         )
         if port == 0:
             port = servers[0].sockets[0].getsockname()[1]
+    # Asked once the ports are ours (a worker that cannot listen stops before any connection)
+    # and before the first client is accepted (it must start as Valkey would see it).
+    try:
+        ctx.auth_required = await upstream_requires_auth(address)
+    except (OSError, TimeoutError, ConnectionError) as exc:
+        if check:
+            for server in servers:
+                server.close()
+            raise UpstreamUnsuitable(f"cannot connect to upstream {address}: {exc or 'timeout'}") from None
+    for server in servers:
+        await server.start_serving()
     return ProxyServer(ctx, servers)
+
+
+def _failover_handler(ctx: ProxyContext):
+    """When the primary moves (Sentinel): sessions still connected to the old one get a prompt
+    error instead of a hang or a READONLY later, and the new primary is checked for the library."""
+
+    def switched(old: tuple[str, int] | None, new: tuple[str, int]) -> None:
+        if old is None:
+            return
+        # Shared connections reconnect (to the new primary) at the next command; pinned
+        # sessions lose their server-side state with their connection, as on a restart.
+        ctx.close_upstreams(old)
+        asyncio.get_running_loop().create_task(_ensure_library(ctx.library))
+
+    return switched
+
+
+async def _ensure_library(library: LibraryManager) -> None:
+    try:
+        await library.ensure()
+    except Exception as exc:
+        log.warning("cannot check the Lua library on the new primary: %s", exc)
 
 
 def server_tls_context(cert_file: str | None, key_file: str | None) -> ssl.SSLContext | None:

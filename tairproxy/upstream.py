@@ -1,5 +1,10 @@
 """Where Valkey is and a small control connection to it.
 
+An address is either fixed (``UpstreamAddress``: redis://, rediss://, unix://) or the current
+primary of a Sentinel-monitored group (``SentinelAddress``, in tairproxy/sentinel.py); both
+offer ``create_connection``, ``ssl_context``, ``on_switch`` and ``aclose``, so the rest of the
+proxy does not care which.
+
 The control connection is the proxy's own (not a client's): it checks the
 server at start-up and (re)loads the Lua library with the credentials from
 the upstream URL, so a client whose ACL user may not run FUNCTION LOAD still
@@ -10,11 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlparse
 
 from tairproxy.resp import Error, encode_command, parse_reply, scan_reply
+
+# (old primary or None, new primary), each as (host, port)
+SwitchCallback = Callable[[tuple[str, int] | None, tuple[str, int]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +37,15 @@ class UpstreamAddress:
     tls_ca_file: str | None = None  # CA that signed the upstream's certificate (default: system CAs)
 
     @classmethod
-    def parse(cls, url: str, tls_ca_file: str | None = None) -> UpstreamAddress:
-        """Accepts redis://, valkey://, rediss://, valkeys://, unix:// and host:port."""
+    def parse(cls, url: str, tls_ca_file: str | None = None):
+        """Accepts redis://, valkey://, rediss://, valkeys://, unix://, host:port, and
+        sentinel://host:port[,host:port...]/<primary-name> (a SentinelAddress)."""
         if "://" not in url:
             url = "redis://" + url
+        if url.startswith("sentinel://"):
+            from tairproxy.sentinel import SentinelAddress
+
+            return SentinelAddress.parse(url)
         u = urlparse(url)
         user = unquote(u.username) if u.username else None
         password = unquote(u.password) if u.password else None
@@ -63,6 +77,13 @@ class UpstreamAddress:
             factory, self.host, self.port, ssl=self.ssl_context()
         )
 
+    def on_switch(self, callback: SwitchCallback) -> Callable[[], None]:
+        """A fixed address never moves: nothing to report. Returns the unsubscribe function."""
+        return lambda: None
+
+    async def aclose(self) -> None:
+        pass
+
 
 @lru_cache(maxsize=8)
 def _client_tls_context(ca_file: str | None) -> ssl.SSLContext:
@@ -79,14 +100,15 @@ class ControlConnection:
         self._buf = bytearray()
 
     @classmethod
-    async def open(cls, address: UpstreamAddress, timeout: float = 5.0) -> ControlConnection:
-        if address.unix_path:
-            coro = asyncio.open_unix_connection(address.unix_path)
-        else:
-            coro = asyncio.open_connection(address.host, address.port, ssl=address.ssl_context())
-        reader, writer = await asyncio.wait_for(coro, timeout)
-        conn = cls(reader, writer)
-        if address.password is not None:
+    async def open(cls, address, timeout: float = 5.0, authenticate: bool = True) -> ControlConnection:
+        """A connection to the upstream; with ``authenticate`` it logs in with the URL's
+        credentials, else it stays as any new client connection starts."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        protocol = asyncio.StreamReaderProtocol(reader)
+        transport, _ = await asyncio.wait_for(address.create_connection(loop, lambda: protocol), timeout)
+        conn = cls(reader, asyncio.StreamWriter(transport, protocol, reader, loop))
+        if authenticate and address.password is not None:
             auth = ["AUTH"] + ([address.username] if address.username else []) + [address.password]
             reply = await conn.call(*auth, timeout=timeout)
             if isinstance(reply, Error):
@@ -95,8 +117,14 @@ class ControlConnection:
         return conn
 
     async def call(self, *args: str | bytes, timeout: float = 10.0) -> object:
-        parts = [a.encode() if isinstance(a, str) else a for a in args]
-        self._writer.write(encode_command(parts))
+        self.send(*args)
+        return await self.next_reply(timeout)
+
+    def send(self, *args: str | bytes) -> None:
+        self._writer.write(encode_command([a.encode() if isinstance(a, str) else a for a in args]))
+
+    async def next_reply(self, timeout: float | None = 10.0) -> object:
+        """The next reply or pushed message (after SUBSCRIBE)."""
         return await asyncio.wait_for(self._read_reply(), timeout)
 
     async def _read_reply(self) -> object:

@@ -165,10 +165,12 @@ def test_slow_reader_on_a_shared_connection_is_cut_at_its_output_limit(valkey_ur
     p = ProxyThread(valkey_url, limits=Limits(client_output=16 * 1024 * 1024)).start()
     try:
         direct.set("blob", b"y" * (4 * 1024 * 1024))
-        slow = RawClient(p.port)
-        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-        for _ in range(50):
-            slow.send("GET", "blob")  # 200 MB of replies the client does not read
+        slow = socket.socket()
+        # A small receive window set before connecting: the kernel holds little, the rest
+        # is the proxy's to hold or refuse.
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(("127.0.0.1", p.port))
+        slow.sendall(b"*2\r\n$3\r\nGET\r\n$4\r\nblob\r\n" * 50)  # 200 MB of replies it never reads
         fast = redis.Redis(port=p.port, socket_timeout=5)
         t0 = time.monotonic()
         for i in range(100):
@@ -179,6 +181,7 @@ def test_slow_reader_on_a_shared_connection_is_cut_at_its_output_limit(valkey_ur
             assert time.monotonic() < deadline, "the slow client was never cut"
             time.sleep(0.05)
         assert fast.get("blob") == b"y" * (4 * 1024 * 1024)
+        slow.close()
     finally:
         p.stop()
 
