@@ -38,6 +38,10 @@ from typing import Any
 import hiredis
 
 from tairproxy.embedded import EmbeddedValkey, free_port, stop_process
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ itself, run as a script
+from anchors import ANCHORS  # noqa: E402
+
 from tairproxy.upstream import UpstreamAddress
 
 DEFAULT_TARGET = 0.6
@@ -62,6 +66,8 @@ class Scenario:
     setup: tuple[str, ...] = ()
     target: float = DEFAULT_TARGET  # minimum acceptable proxy/direct ratio
     min_ops: float | None = None  # an absolute goal instead (proxy ops/s), e.g. GIS.CONTAINS
+    clients: int | None = None  # instead of --clients (the latency rows use 10)
+    max_added_p99_ms: float | None = None  # a latency row: p99 added over direct, the goal
 
     @property
     def direct_command(self) -> str:
@@ -104,17 +110,25 @@ DOC_SETUP = (f"JSON.SET tpb:doc . {DOC}", f"SET tpb:docbytes {DOC}")
 #   Scenario("gis.contains/P16", "GIS.CONTAINS tpb:gis 'POINT (15 15)'", "GET tpb:s:__rand_int__", 16,
 #            setup=("GIS.ADD tpb:gis a 'POLYGON ((10 10, 20 10, 20 20, 10 20, 10 10))'",)),
 SCENARIOS: list[Scenario] = [
-    Scenario("set/P1", "SET tpb:s:__rand_int__ v"),
-    Scenario("set/P16", "SET tpb:s:__rand_int__ v", pipeline=16),
-    Scenario("get/P1", "GET tpb:s:__rand_int__", setup=("SET tpb:s:__rand_int__ v",)),
-    Scenario("get/P16", "GET tpb:s:__rand_int__", pipeline=16, setup=("SET tpb:s:__rand_int__ v",)),
+    # Pass-through rows also run through the anchors (haproxy, twemproxy) in the same run.
+    Scenario("set/P1", "SET tpb:s:__rand_int__ v", target=0.7),
+    Scenario("set/P16", "SET tpb:s:__rand_int__ v", pipeline=16, target=0.7),
+    Scenario("get/P1", "GET tpb:s:__rand_int__", setup=("SET tpb:s:__rand_int__ v",), target=0.7),
+    Scenario("get/P16", "GET tpb:s:__rand_int__", pipeline=16, setup=("SET tpb:s:__rand_int__ v",), target=0.7),
+    # Latency added at 10 connections, unpipelined: p99 within 0.3 ms of direct.
+    Scenario("latency-get/c10", "GET tpb:s:__rand_int__", setup=("SET tpb:s:__rand_int__ v",), clients=10,
+             max_added_p99_ms=0.3),
+    Scenario("latency-exget-vs-get/c10", "EXGET tpb:ex:__rand_int__", "GET tpb:s:__rand_int__",
+             setup=("EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v"), clients=10, max_added_p99_ms=0.3),
+    # Tair rows also run the library's function straight at Valkey (the Lua floor: what a user's
+    # own Lua would cost); pipelined, batching should beat it.
     Scenario("exset-vs-set/P1", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", target=0.5),
-    Scenario("exset-vs-set/P16", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", 16, target=0.5),
+    Scenario("exset-vs-set/P16", "EXSET tpb:ex:__rand_int__ v", "SET tpb:s:__rand_int__ v", 16, target=0.35),
     Scenario("exhset-vs-hset/P1", "EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v", target=0.5),
-    Scenario("exhset-vs-hset/P16", "EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v", 16, target=0.5),
+    Scenario("exhset-vs-hset/P16", "EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v", 16, target=0.35),
     Scenario("exhget-vs-hget/P1", "EXHGET tpb:exh f:__rand_int__", "HGET tpb:h f:__rand_int__", target=0.5,
              setup=("EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v")),
-    Scenario("exhget-vs-hget/P16", "EXHGET tpb:exh f:__rand_int__", "HGET tpb:h f:__rand_int__", 16, target=0.5,
+    Scenario("exhget-vs-hget/P16", "EXHGET tpb:exh f:__rand_int__", "HGET tpb:h f:__rand_int__", 16, target=0.35,
              setup=("EXHSET tpb:exh f:__rand_int__ v", "HSET tpb:h f:__rand_int__ v")),
     Scenario("bf.add-vs-set/P1", "BF.ADD tpb:bf m:__rand_int__", "SET tpb:s:__rand_int__ v",
              setup=("BF.INSERT tpb:bf CAPACITY 1000000",), target=0.4),
@@ -127,7 +141,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("exzadd-vs-zadd/P1", "EXZADD tpb:exz __rand_int__ m:__rand_int__",
              "ZADD tpb:z __rand_int__ m:__rand_int__", target=0.5),
     Scenario("exzadd-vs-zadd/P16", "EXZADD tpb:exz __rand_int__ m:__rand_int__",
-             "ZADD tpb:z __rand_int__ m:__rand_int__", 16, target=0.5),
+             "ZADD tpb:z __rand_int__ m:__rand_int__", 16, target=0.35),
     # Run with --keyspace 1000000 for the 1 000 000-member comparison of the issue.
     Scenario("exzrank-vs-zrank/P16", "EXZRANK tpb:exzr m:__rand_int__", "ZRANK tpb:zr m:__rand_int__", 16,
              setup=("EXZADD tpb:exzr __rand_int__ m:__rand_int__", "ZADD tpb:zr __rand_int__ m:__rand_int__"),
@@ -247,9 +261,10 @@ def answers_ping(addr: UpstreamAddress) -> bool:
 class ProxyProcess:
     """The proxy as a child process, so its CPU time is its own and not the benchmark's."""
 
-    def __init__(self, upstream: str, log_path: Path, workers: int = 1):
+    def __init__(self, upstream: str, log_path: Path, workers: int = 1, upstream_connections: int | None = None):
         self.upstream_url = upstream
         self.workers = workers
+        self.upstream_connections = upstream_connections
         self.port = free_port()
         self.log_path = log_path
         self.address = UpstreamAddress(host="127.0.0.1", port=self.port)
@@ -261,7 +276,9 @@ class ProxyProcess:
             # stops the proxy before Valkey, instead of everything dying in an arbitrary order.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "tairproxy", "--upstream", self.upstream_url,
-                 "--port", str(self.port), "--log-level", "WARNING", "--workers", str(self.workers)],
+                 "--port", str(self.port), "--log-level", "WARNING", "--workers", str(self.workers),
+                 "--stats-interval", "0",
+                 *(["--upstream-connections", str(self.upstream_connections)] if self.upstream_connections else [])],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + timeout
@@ -323,6 +340,8 @@ class Side:
     requests: int | None = None
     seconds: float | None = None
     error: str | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
 
 
 @dataclass
@@ -336,6 +355,10 @@ class Result:
     direct: Side = field(default_factory=Side)
     proxy: Side = field(default_factory=Side)
     proxy_cpu_us_per_op: float | None = None
+    anchors: dict[str, Side] = field(default_factory=dict)  # pass-through rows
+    floor_command: str | None = None  # Tair rows: the library function called straight at Valkey
+    floor: Side | None = None
+    max_added_p99_ms: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -403,12 +426,37 @@ def redis_benchmark(addr: UpstreamAddress, command: str, *, clients: int, reques
     rows = [r for r in csv.reader(io.StringIO(proc.stdout)) if len(r) >= 2 and r[0] != "test"]
     if proc.returncode != 0 or not rows:
         return Side(error=f"redis-benchmark exit {proc.returncode}: {short(proc.stderr or proc.stdout)}")
-    return Side(ops=float(rows[-1][1]), requests=requests, seconds=seconds)
+    row = rows[-1]
+    latency = {"p50_ms": float(row[4]), "p99_ms": float(row[6])} if len(row) >= 7 else {}
+    return Side(ops=float(row[1]), requests=requests, seconds=seconds, **latency)
 
 
-def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args: argparse.Namespace) -> Result:
+def lua_floor_command(command: str) -> str | None:
+    """The FCALL the proxy sends for a Tair command (redis-benchmark's ``__rand_int__`` kept),
+    or None when it is not one FCALL of printable arguments."""
+    from tairproxy.dispatch import Call, build_call
+    from tairproxy.server import command_table
+
+    marker = "000000000007"
+    args = [a.replace("__rand_int__", marker).encode() for a in shlex.split(command)]
+    cmd = command_table().lookup(args[0].lower())
+    if cmd is None:
+        return None
+    call = build_call(cmd, args)
+    if not isinstance(call, Call) or call.native is not None or call.transform is not None:
+        return None
+    parts = [b"FCALL_RO" if call.readonly else b"FCALL", call.function.encode(), b"%d" % len(call.keys),
+             *call.keys, *call.args]
+    if any(not p.isascii() or any(c < 33 for c in p) for p in parts):
+        return None  # redis-benchmark takes its command from argv: no binary, no blanks
+    return " ".join(shlex.quote(p.decode().replace(marker, "__rand_int__")) for p in parts)
+
+
+def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args: argparse.Namespace,
+                 anchors: dict[str, Any] | None = None) -> Result:
     requests = args.requests * (PIPELINE_REQUEST_FACTOR if s.pipeline > 1 else 1)
-    r = Result(s.name, s.proxy, s.direct_command, s.pipeline, s.target, s.min_ops)
+    r = Result(s.name, s.proxy, s.direct_command, s.pipeline, s.target, s.min_ops,
+               max_added_p99_ms=s.max_added_p99_ms)
     # Setup first: a probe would otherwise create the key with default parameters (BF.ADD makes
     # a 100-item filter that the setup's BF.INSERT CAPACITY could then no longer size).
     error = run_setup(proxy.address, s.setup, args.keyspace)
@@ -423,7 +471,7 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
     if error:
         r.direct.error = error
         return r
-    load = dict(clients=args.clients, pipeline=s.pipeline, keyspace=args.keyspace)
+    load = dict(clients=s.clients or args.clients, pipeline=s.pipeline, keyspace=args.keyspace)
     # A short warm-up per side: first writes allocate keys that later writes merely overwrite, and
     # the first side measured must not pay that alone. Its rate also sizes the measured run.
     warmup = max(requests // 20, args.clients * s.pipeline * 20)
@@ -442,6 +490,14 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
     cpu_after = proxy.cpu_seconds()
     if cpu_before is not None and cpu_after is not None and r.proxy.ops:
         r.proxy_cpu_us_per_op = (cpu_after - cpu_before) / sized[1] * 1e6
+    if s.direct is None and s.max_added_p99_ms is None:
+        for name, anchor in (anchors or {}).items():
+            r.anchors[name] = (Side(error="not installed") if anchor is None
+                               else redis_benchmark(anchor.address, s.proxy, requests=sized[0], **load))
+    elif s.direct is not None and s.max_added_p99_ms is None:
+        r.floor_command = lua_floor_command(s.proxy)
+        if r.floor_command is not None:
+            r.floor = redis_benchmark(direct, r.floor_command, requests=sized[1], **load)
     return r
 
 
@@ -494,26 +550,59 @@ def render_big(results: Sequence[BigResult], markdown: bool) -> str:
         rows.append([r.name, f"{r.count:,}", str(r.calls), f"{r.longest_s:.3f}", f"<{r.max_hold_s:g}",
                      "yes" if r.longest_s < r.max_hold_s else "no", f"{r.valkey_s / r.count * 1e6:.1f}",
                      f"{r.wall_s:.3f}"])
-    if markdown:
-        return "\n".join(["| " + " | ".join(columns) + " |", "|:---" + "|---:" * (len(columns) - 1) + "|",
-                          *("| " + " | ".join(row) + " |" for row in rows)])
-    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
-                      strict=True))) for cells in [columns, *rows])
+    return render_table(columns, rows, markdown)
 
 
 # --- reporting ---------------------------------------------------------------------------------
 
-COLUMNS = ["scenario", "direct ops/s", "proxy ops/s", "ratio", "target", "met?", "proxy CPU µs/op"]
+COLUMNS = ["scenario", "direct ops/s", "proxy ops/s", "ratio", "target", "met?", "haproxy", "twemproxy",
+           "Lua floor ops/s", "proxy/floor", "proxy CPU µs/op"]
+LATENCY_COLUMNS = ["scenario", "direct p50 ms", "direct p99 ms", "proxy p50 ms", "proxy p99 ms", "p99 added ms",
+                   "target", "met?"]
+
+
+def _anchor_cell(r: Result, name: str) -> str:
+    side = r.anchors.get(name)
+    if side is None:
+        return ""
+    if side.error:
+        return side.error
+    return f"{side.ops / r.direct.ops:.2f}" if side.ops and r.direct.ops else ""
+
+
+def _floor_cells(r: Result) -> list[str]:
+    if r.floor is None:
+        return ["", ""]
+    if r.floor.error or not r.floor.ops:
+        return [r.floor.error or "", ""]
+    return [fmt_ops(r.floor.ops), f"{r.proxy.ops / r.floor.ops:.2f}" if r.proxy.ops else ""]
+
+
+def latency_rows(results: Sequence[Result]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        if r.max_added_p99_ms is None:
+            continue
+        if r.error or r.direct.p99_ms is None or r.proxy.p99_ms is None:
+            rows.append([r.name, "", "", "", "", f"n/a ({r.error or 'no latency columns'})", "", ""])
+            continue
+        added = r.proxy.p99_ms - r.direct.p99_ms
+        rows.append([r.name, f"{r.direct.p50_ms:.3f}", f"{r.direct.p99_ms:.3f}", f"{r.proxy.p50_ms:.3f}",
+                     f"{r.proxy.p99_ms:.3f}", f"{added:+.3f}", f"≤{r.max_added_p99_ms:.2f}",
+                     "yes" if added <= r.max_added_p99_ms else "no"])
+    return rows
 
 
 def table_rows(results: Sequence[Result]) -> list[list[str]]:
     rows = []
     for r in results:
+        if r.max_added_p99_ms is not None:
+            continue  # in the latency table
         if r.error:
             side = "proxy" if r.proxy.error else "direct"
             na = f"n/a ({side} error: {r.error})"
-            rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops), na, f"≥{r.target:.2f}", "", ""])
+            rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops), na, f"≥{r.target:.2f}", "",
+                         "", "", "", "", ""])
             continue
         ratio = r.ratio
         cpu = "" if r.proxy_cpu_us_per_op is None else f"{r.proxy_cpu_us_per_op:.1f}"
@@ -524,7 +613,8 @@ def table_rows(results: Sequence[Result]) -> list[list[str]]:
             goal = f"≥{r.target:.2f}"
             met = "" if ratio is None else ("yes" if ratio >= r.target else "no")
         rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops),
-                     "" if ratio is None else f"{ratio:.2f}", goal, met, cpu])
+                     "" if ratio is None else f"{ratio:.2f}", goal, met,
+                     _anchor_cell(r, "haproxy"), _anchor_cell(r, "twemproxy"), *_floor_cells(r), cpu])
     return rows
 
 
@@ -532,19 +622,27 @@ def fmt_ops(ops: float | None) -> str:
     return "-" if ops is None else f"{ops:,.0f}"
 
 
-def render(results: Sequence[Result], markdown: bool) -> str:
-    rows = table_rows(results)
+def render_table(columns: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> str:
     if markdown:
-        lines = ["| " + " | ".join(COLUMNS) + " |",
-                 "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(lines)
-    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
+        return "\n".join(["| " + " | ".join(columns) + " |", "|:---" + "|---:" * (len(columns) - 1) + "|",
+                          *("| " + " | ".join(row) + " |" for row in rows)])
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
-    return "\n".join([line(COLUMNS), line(["-" * w for w in widths]), *(line(row) for row in rows)])
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(row) for row in rows)])
+
+
+def render(results: Sequence[Result], markdown: bool) -> str:
+    parts = []
+    rows = table_rows(results)
+    if rows:
+        parts.append(render_table(COLUMNS, rows, markdown))
+    latency = latency_rows(results)
+    if latency:
+        parts.append(render_table(LATENCY_COLUMNS, latency, markdown))
+    return "\n\n".join(parts)
 
 
 def machine_info(direct: UpstreamAddress) -> dict[str, Any]:
@@ -607,6 +705,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", action="append", default=[], metavar="NAME",
                    help="run scenarios whose name contains NAME (repeatable)")
     p.add_argument("--proxy-workers", type=int, default=1, help="tairproxy --workers (default 1)")
+    p.add_argument("--upstream-connections", type=int, default=None,
+                   help="tairproxy --upstream-connections (default: the proxy's)")
+    p.add_argument("--no-anchors", action="store_true", help="skip the haproxy and twemproxy rows")
     p.add_argument("--valkey-url", help="use this Valkey instead of starting one (writes tpb:* keys)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--json", metavar="FILE", help="also write the results to FILE")
@@ -636,6 +737,7 @@ def main(argv: list[str] | None = None) -> int:
     proxy: ProxyProcess | None = None
     results: list[Result] = []
     big_results: list[BigResult] = []
+    anchors: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="tairproxy-bench-") as tmp, sigterm_as_interrupt():
         try:
             if args.valkey_url:
@@ -650,14 +752,22 @@ def main(argv: list[str] | None = None) -> int:
                 valkey.start()
                 direct = UpstreamAddress(host="127.0.0.1", port=valkey.port)
                 upstream = valkey.url
-            proxy = ProxyProcess(upstream, Path(tmp) / "proxy.log", workers=args.proxy_workers)
+            proxy = ProxyProcess(upstream, Path(tmp) / "proxy.log", workers=args.proxy_workers,
+                                 upstream_connections=args.upstream_connections)
             proxy.start()
+            for kind in ANCHORS:
+                if args.no_anchors or not kind.installed():
+                    anchors[kind.name] = None
+                    continue
+                anchor = kind(direct, Path(tmp))
+                anchor.start(answers_ping)
+                anchors[kind.name] = anchor
             meta = machine_info(direct)
             # Markdown joins consecutive lines into one paragraph; hard breaks keep them apart.
             print(header(meta, args).replace("\n", "  \n" if args.markdown else "\n"), flush=True)
             for s in scenarios:
                 print(f"  running {s.name} ...", file=sys.stderr, flush=True)
-                results.append(run_scenario(s, direct, proxy, args))
+                results.append(run_scenario(s, direct, proxy, args, anchors))
                 if proxy.process is not None and proxy.process.poll() is not None:
                     raise BenchError(f"proxy died during {s.name}:\n{proxy.log_tail()}")
             for b in bigs:
@@ -674,6 +784,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {exc}", file=sys.stderr)
             return 1
         finally:
+            for anchor in anchors.values():
+                if anchor is not None:
+                    anchor.stop()
             if proxy is not None:
                 proxy.stop()
             if valkey is not None:

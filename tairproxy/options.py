@@ -23,6 +23,8 @@ from tairproxy.upstream import UpstreamAddress
 ENV_PREFIX = "TAIRPROXY_"
 DEFAULT_MAX_BULK = 512 * 1024 * 1024  # Valkey's proto-max-bulk-len default
 MAX_WORKERS = 256
+DEFAULT_UPSTREAM_CONNECTIONS = 1
+DEFAULT_CLIENT_OUTPUT = 256 * 1024 * 1024
 
 
 class UsageError(ValueError):
@@ -68,6 +70,18 @@ def size(text: str) -> int:
     value = int(m.group(1)) * _UNITS[m.group(2).lower()]
     if value < 1:
         raise ValueError("must be at least 1 byte")
+    return value
+
+
+def size_or_zero(text: str) -> int:
+    """A size as size() does, or 0 (no limit)."""
+    return 0 if text.strip() == "0" else size(text)
+
+
+def connections(text: str) -> int:
+    value = _integer(text, "a number of connections (1-64)")
+    if not 1 <= value <= 64:
+        raise ValueError("not a number of connections (1-64)")
     return value
 
 
@@ -198,6 +212,12 @@ OPTIONS = (
            "cluster sidecar mode: node_host:port=proxy_host:port,... so clients only see proxies"),
     Option("--cluster-port-offset", port_offset, None, "N",
            "cluster sidecar mode: proxy port = node port + N on the same host"),
+    Option("--upstream-connections", connections, DEFAULT_UPSTREAM_CONNECTIONS, "N",
+           "upstream connections shared by the clients that hold no server-side state, per worker "
+           f"(default {DEFAULT_UPSTREAM_CONNECTIONS}); a client that needs state gets its own"),
+    Option("--client-output-limit", size_or_zero, DEFAULT_CLIENT_OUTPUT, "BYTES",
+           "unread replies a client on a shared connection may leave in the proxy before it is "
+           "disconnected, as Valkey's client-output-buffer-limit; 0 = no limit (default 256mb)"),
     Option("--workers", workers, 1, "N",
            "proxy processes sharing the port (SO_REUSEPORT); a worker that dies is replaced "
            "(default 1)"),
