@@ -7,6 +7,7 @@ import itertools
 import logging
 from dataclasses import dataclass, field
 
+from tairproxy.blocking import BlockingWaiters
 from tairproxy.cluster import ClusterMap
 from tairproxy.dispatch import CommandTable
 from tairproxy.library import LibraryManager
@@ -71,6 +72,7 @@ class ProxyContext:
         # Lower-case names a session must look at; everything else is forwarded as is.
         self.special_names = table.names() | SPECIAL_NATIVE_NAMES
         self.pinned_now = 0  # sessions holding an upstream connection of their own
+        self.blocking = BlockingWaiters()
         self.refused = RepeatedEvent(log, "upstream down: {count} commands refused in the last {window}")
         self._shared: list = [None] * max(1, shared_connections)
         self._next = itertools.cycle(range(len(self._shared)))

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 
 import hiredis
 
-from tairproxy import local, pubsub, replies
+from tairproxy import blocking, local, pubsub, replies
 from tairproxy.cluster import REWRITTEN_SUBCOMMANDS
 from tairproxy.context import ProxyContext
 from tairproxy.dispatch import Call, Reply, build_call
@@ -41,13 +41,11 @@ BLOCKING_IN_MULTI = Error(b"ERR Blocking module command called from transaction"
 NOAUTH = error_reply("NOAUTH Authentication required.")
 MAX_CLIENTS = error_reply("ERR max number of clients reached")
 
-# Blocking Tair commands poll their function with backoff (seconds) while it answers nil.
-POLL_FIRST = 0.002
-POLL_MAX = 0.1
-
 # After these, replies stop matching commands one to one: raw forwarding both ways.
 RAW_MODE = frozenset({b"monitor", b"sync", b"psync"})
 PING = b"*1\r\n$4\r\nPING\r\n"
+# What a held session (behind a barrier or a blocking call) may send before we stop reading it.
+HOLD_BUFFER = 1 << 20
 
 
 class Slot:
@@ -55,7 +53,7 @@ class Slot:
 
     __slots__ = (
         "session", "expected", "chunks", "done", "handler", "call", "name", "retried",
-        "close_after", "deadline", "delay", "hidden", "streamed",
+        "close_after", "deadline", "delay", "hidden", "streamed", "block_keys", "timer", "expiry", "polling",
     )
 
     def __init__(self, session: ClientSession, expected: int = 1, handler: Callable | None = None,
@@ -71,9 +69,14 @@ class Slot:
         self.retried = False
         self.close_after = False
         self.deadline: float | None = None  # blocking calls: when to stop polling
-        self.delay = POLL_FIRST
+        self.delay = blocking.POLL_FIRST
         self.hidden = False  # the proxy's own command: no client reply
         self.streamed = False  # part of a reply already went to the client
+        # Blocking calls (blocking.py): the queues they wait in, their timers, a poll in flight.
+        self.block_keys: list = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.expiry: asyncio.TimerHandle | None = None
+        self.polling = False
 
 
 class ClientSession(asyncio.Protocol):
@@ -104,6 +107,7 @@ class ClientSession(asyncio.Protocol):
         self.raw = False
         self.subscriptions = Subscriptions()
         self.barrier = False
+        self.blocked: Slot | None = None  # a blocking call holds the session's later commands
         self.closing = False
         self.client_paused_writing = False
         self._paused_by: set[str] = set()
@@ -134,7 +138,11 @@ class ClientSession(asyncio.Protocol):
             return
         self.inbuf += data
         if self.barrier:
-            return  # re-read from inbuf once the barrier lifts
+            # Re-read from inbuf once the barrier lifts. A blocked session keeps reading (so a
+            # client that goes away is noticed, as Valkey notices it) up to a bound.
+            if len(self.inbuf) > HOLD_BUFFER:
+                self.pause_client_reading("barrier")
+            return
         if self.reader is not None:
             self.reader.feed(data)
         self._process()
@@ -237,6 +245,10 @@ class ClientSession(asyncio.Protocol):
                     self._pin(reason, name)
                 self._command(name, cmd, args, bytes(buf[pos:end]))
                 pos = seg = end
+                if self.blocked is not None:
+                    # As in Valkey, a blocked client's next commands wait until it is answered.
+                    self._hold()
+                    break
                 if self.raw:
                     if pos < len(buf):
                         self.pipe.send(bytes(buf[pos:]))
@@ -347,10 +359,14 @@ class ClientSession(asyncio.Protocol):
             return
         slot = Slot(self, handler=replies.call_reply, call=call)
         slot.name = cmd.name
-        if call.block is not None or call.native is not None:
-            if call.block is not None:
-                loop = asyncio.get_running_loop()
-                slot.deadline = loop.time() + call.block if call.block > 0 else float("inf")
+        if call.block is not None:
+            slot.deadline = asyncio.get_running_loop().time() + call.block if call.block > 0 else float("inf")
+            self.ctx.counters.commands += 1
+            self.pending.append(slot)
+            self.blocked = slot
+            self.ctx.blocking.arrive(slot, self.db, call.keys)
+            return
+        if call.native is not None:
             self._expect(slot, call.encode())
             return
         self.inflight += 1
@@ -420,10 +436,11 @@ class ClientSession(asyncio.Protocol):
 
     def _hold(self) -> None:
         self.barrier = True
-        self.pause_client_reading("barrier")
+        if self.blocked is None:
+            self.pause_client_reading("barrier")
 
     def _release_barrier(self) -> None:
-        if not self.barrier or self.inflight:
+        if not self.barrier or self.inflight or self.blocked is not None:
             return
         self.barrier = False
         # Not from inside the pipeline's reply loop: carry on at the next loop turn.
@@ -489,6 +506,10 @@ class ClientSession(asyncio.Protocol):
         slot.chunks.extend([err] * n)
         slot.expected = 0
         slot.done = True
+        if slot.block_keys:
+            self.ctx.blocking.leave(slot)
+        if slot is self.blocked:
+            self.blocked = None
         self._flush()
         self._release_barrier()
 
@@ -528,23 +549,19 @@ class ClientSession(asyncio.Protocol):
         slot.retried = True
         asyncio.get_running_loop().create_task(reload_and_resend())
 
+    def poll(self, slot: Slot) -> None:
+        """Send a blocking call's function once (blocking.py decides when)."""
+        self.inflight += 1
+        self._route().send(slot.call.encode(), slot)
+
     def poll_again(self, slot: Slot) -> bool:
-        """Re-send a blocking call after a backoff; False once its timeout has passed."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        if now >= slot.deadline:
-            return False
-        delay = min(slot.delay, slot.deadline - now)
-        slot.delay = min(slot.delay * 2, POLL_MAX)
+        """Its poll found nothing: poll again later, or False once its timeout has passed."""
+        slot.polling = False
+        return self.ctx.blocking.poll_later(slot)
 
-        def resend() -> None:
-            if self.closing:
-                return
-            self.inflight += 1
-            self.resend(slot)
-
-        loop.call_later(delay, resend)
-        return True
+    def blocking_timed_out(self, slot: Slot) -> None:
+        self._emit(slot, b"_\r\n" if self.resp3 else b"$-1\r\n")
+        self._complete(slot)
 
     def reload_library_soon(self) -> None:
         async def reload() -> None:
@@ -591,6 +608,11 @@ class ClientSession(asyncio.Protocol):
 
     def _complete(self, slot: Slot) -> None:
         slot.done = True
+        if slot.block_keys:
+            slot.polling = False
+            self.ctx.blocking.leave(slot)
+        if slot is self.blocked:
+            self.blocked = None
         if self.pending and self.pending[0] is slot:
             self._flush()
         if self.barrier and not self.inflight:
@@ -640,6 +662,8 @@ class ClientSession(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        if self.blocked is not None:
+            self.ctx.blocking.leave(self.blocked)
         if self in self.ctx.sessions:
             self.ctx.sessions.discard(self)
             if self.pinned:

@@ -77,3 +77,53 @@ def test_client_gone_while_blocked_leaves_proxy_healthy(blocking_proxy):
     c.close()
     other = RawClient(blocking_proxy.port)
     assert other("PING") == b"+PONG\r\n"
+
+
+def test_blocked_clients_are_served_in_arrival_order(proxy, direct):
+    """EXBZPOPMIN waiters on one key: the first to arrive gets the first element."""
+    first, second = RawClient(proxy.port), RawClient(proxy.port)
+    first.send("EXBZPOPMIN", "fifo", "5")
+    time.sleep(0.05)
+    second.send("EXBZPOPMIN", "fifo", "5")
+    time.sleep(0.3)  # both wait; their polls back off
+    writer = RawClient(proxy.port)
+    t0 = time.monotonic()
+    assert writer("EXZADD", "fifo", "1", "a") == b":1\r\n"
+    assert first.read() == b"*3\r\n$4\r\nfifo\r\n$1\r\na\r\n$1\r\n1\r\n"
+    assert time.monotonic() - t0 < 0.05  # a write through the proxy wakes the waiter at once
+    assert writer("EXZADD", "fifo", "2", "b") == b":1\r\n"
+    assert second.read() == b"*3\r\n$4\r\nfifo\r\n$1\r\nb\r\n$1\r\n2\r\n"
+
+
+def test_a_waiter_never_times_out_with_its_element_available(proxy, direct):
+    """Written behind the proxy's back (straight to Valkey): polling finds it before the timeout."""
+    waiter = RawClient(proxy.port)
+    waiter.send("EXBZPOPMAX", "behind", "0.6")
+    time.sleep(0.35)
+    other = RawClient(proxy.port)
+    assert other("EXZADD", "behind", "3", "c") == b":1\r\n"
+    assert waiter.read() == b"*3\r\n$6\r\nbehind\r\n$1\r\nc\r\n$1\r\n3\r\n"
+
+
+def test_a_blocked_clients_next_commands_wait_for_it(proxy, direct):
+    """As in Valkey: commands pipelined behind a blocking call run after it is answered."""
+    c = RawClient(proxy.port)
+    c.send("EXBZPOPMIN", "later", "0.3")
+    c.send("EXZADD", "later", "1", "x")  # would be popped if it ran first
+    assert c.read() == b"$-1\r\n"
+    assert c.read() == b":1\r\n"
+    assert c("EXZCARD", "later") == b":1\r\n"
+
+
+def test_timed_out_and_departed_waiters_hand_over(proxy, direct):
+    gone = RawClient(proxy.port)
+    gone.send("EXBZPOPMIN", "handover", "5")
+    short = RawClient(proxy.port)
+    short.send("EXBZPOPMIN", "handover", "0.2")
+    time.sleep(0.05)
+    last = RawClient(proxy.port)
+    last.send("EXBZPOPMIN", "handover", "5")
+    gone.close()
+    assert short.read() == b"$-1\r\n"
+    assert RawClient(proxy.port)("EXZADD", "handover", "1", "z") == b":1\r\n"
+    assert last.read() == b"*3\r\n$8\r\nhandover\r\n$1\r\nz\r\n$1\r\n1\r\n"
