@@ -18,7 +18,7 @@ import re
 
 import mmh3
 
-from tairproxy.dispatch import Call, Command, CommandError
+from tairproxy.dispatch import Call, Calls, Command, CommandError
 
 LUA_FILE = "tairbloom.lua"
 # The module this family stands in for (MODULE LIST, INFO): valkey-bloom, whose replies BF.*
@@ -108,16 +108,43 @@ def item_hashes(items: list[bytes]) -> list[bytes]:
     return out
 
 
+# Items per call of a split BF.MADD / BF.INSERT / BF.MEXISTS: Lua costs ~5-9 µs per item, so a
+# part holds Valkey well under 100 ms. The items are independent (each is added or tested on its
+# own, in order), so parts run one after the other give every item the answer the whole command
+# would have; only other clients may now run between two parts (as between two commands).
+SPLIT_ITEMS = 8192
+
+
+def concat_arrays(parts: list[bytes]) -> bytes:
+    """The parts' array replies as one array; a part that failed as a whole (WRONGTYPE, a
+    filter that could not be created) fails the command with its error, as unsplit."""
+    for part in parts:
+        if part[:1] != b"*":
+            return part
+    count = sum(int(p[1 : p.index(b"\r\n")]) for p in parts)
+    return b"*%d\r\n" % count + b"".join(p[p.index(b"\r\n") + 2 :] for p in parts)
+
+
+def _items_call(function: str, key: bytes, options: list[bytes], items: list[bytes],
+                readonly: bool = False) -> Call | Calls:
+    """One call of ``function`` over the items' hashes, split in parts when there are many."""
+    hashes = item_hashes(items)
+    whole = Call(function, [key], [*options, *hashes], readonly=readonly)
+    if len(items) <= SPLIT_ITEMS:
+        return whole
+    step = 2 * SPLIT_ITEMS  # two hashes per item
+    parts = [Call(function, [key], [*options, *hashes[i : i + step]], readonly=readonly)
+             for i in range(0, len(hashes), step)]
+    return Calls(parts, concat_arrays, whole)
+
+
 def _add_call(key: bytes, mode: bytes, items: list[bytes], create: list[bytes] | None = None,
-              nocreate: bool = False, scale_to: bytes = b"") -> Call:
+              nocreate: bool = False, scale_to: bytes = b"") -> Call | Calls:
     rate, ratio, capacity, expansion = create or (
         DEFAULT_ERROR_RATE, DEFAULT_TIGHTENING, DEFAULT_CAPACITY, DEFAULT_EXPANSION
     )
-    return Call(
-        "tp_bf_add",
-        [key],
-        [mode, rate, ratio, capacity, expansion, b"1" if nocreate else b"", scale_to, *item_hashes(items)],
-    )
+    options = [mode, rate, ratio, capacity, expansion, b"1" if nocreate else b"", scale_to]
+    return _items_call("tp_bf_add", key, options, items)
 
 
 def reserve(name: str, optional_capacity: bool = False):
@@ -221,9 +248,7 @@ def exists(name: str, multi: bool):
     def handler(args: list[bytes]) -> Call:
         if len(args) < 3 or (not multi and len(args) != 3):
             raise arity_error(name)
-        return Call(
-            "tp_bf_exists", [args[1]], [b"1" if multi else b"", *item_hashes(args[2:])], readonly=True
-        )
+        return _items_call("tp_bf_exists", args[1], [b"1" if multi else b""], args[2:], readonly=True)
 
     return handler
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tairproxy.resp import Error, Status, encode_command
 
@@ -54,13 +54,26 @@ class Call:
 
 
 @dataclass(slots=True)
+class Calls:
+    """One command of independent elements run as several calls, so no single call holds
+    Valkey long (other clients run between them). ``combine`` turns the parts' exact
+    replies, in order, into the command's reply. Inside MULTI the transaction is atomic
+    anyway and ``whole`` (the unsplit call) is sent instead."""
+
+    parts: list[Call]
+    combine: Callable[[list[bytes]], bytes]
+    whole: Call
+    replies: list[bytes | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Reply:
     """An answer the proxy gives without asking Valkey (encoded in the client's protocol)."""
 
     value: object
 
 
-Handler = Callable[[list[bytes]], "Call | Reply"]
+Handler = Callable[[list[bytes]], "Call | Calls | Reply"]
 
 
 @dataclass(slots=True)
@@ -135,7 +148,7 @@ class CommandTable:
         return frozenset(self._by_name)
 
 
-def build_call(cmd: Command, args: list[bytes], db: int = 0) -> Call | Reply | Error:
+def build_call(cmd: Command, args: list[bytes], db: int = 0) -> Call | Calls | Reply | Error:
     """Validate arity and arguments; the result is either one FCALL or the exact error."""
     if not cmd.arity_ok(len(args)):
         return wrong_arity(cmd.name)

@@ -26,7 +26,7 @@ import hiredis
 from tairproxy import blocking, local, pubsub, replies
 from tairproxy.cluster import REWRITTEN_SUBCOMMANDS
 from tairproxy.context import ProxyContext
-from tairproxy.dispatch import Call, Reply, build_call
+from tairproxy.dispatch import Call, Calls, Reply, build_call
 from tairproxy.pinning import PINNING_NAMES, pin_reason
 from tairproxy.pipeline import UpstreamPipeline
 from tairproxy.pubsub import Subscriptions
@@ -54,6 +54,7 @@ class Slot:
     __slots__ = (
         "session", "expected", "chunks", "done", "handler", "call", "name", "retried",
         "close_after", "deadline", "delay", "hidden", "streamed", "block_keys", "timer", "expiry", "polling",
+        "parent",
     )
 
     def __init__(self, session: ClientSession, expected: int = 1, handler: Callable | None = None,
@@ -77,6 +78,7 @@ class Slot:
         self.timer: asyncio.TimerHandle | None = None
         self.expiry: asyncio.TimerHandle | None = None
         self.polling = False
+        self.parent: Slot | None = None  # one part of a split command: its reply goes there
 
 
 class ClientSession(asyncio.Protocol):
@@ -347,6 +349,11 @@ class ClientSession(asyncio.Protocol):
         if isinstance(call, Reply):
             self._local_reply(encode_reply(call.value, self.resp3))
             return
+        if isinstance(call, Calls):
+            if not self.in_multi:
+                self._split_command(cmd, call)
+                return
+            call = call.whole
         if self.in_multi:
             if call.block is not None:
                 self._command_error(BLOCKING_IN_MULTI, False)
@@ -380,6 +387,36 @@ class ClientSession(asyncio.Protocol):
             self.last_pipe, self.last_seq = pipe, pipe.seq
         else:
             pipe.send_call(slot, self, self._slot_of(call))
+
+    def _split_command(self, cmd, calls: Calls) -> None:
+        """Each part is a call of its own (never batched together), answered as one reply."""
+        whole = Slot(self, expected=0, call=calls)
+        whole.name = cmd.name
+        self.pending.append(whole)
+        self.ctx.counters.commands += 1
+        calls.replies = [None] * len(calls.parts)
+        pipe = self._route()
+        for part in calls.parts:
+            sub = Slot(self, handler=_part_reply, call=part)
+            sub.name = cmd.name
+            sub.parent = whole
+            self.inflight += 1
+            pipe.send(part.encode(), sub)
+        self.last_pipe, self.last_seq = pipe, pipe.seq
+
+    def part_done(self, sub: Slot, reply: bytes) -> None:
+        whole = sub.parent
+        calls = whole.call
+        calls.replies[calls.parts.index(sub.call)] = reply
+        if whole.done or any(r is None for r in calls.replies):
+            return
+        try:
+            result = calls.combine(calls.replies)
+        except Exception:
+            log.exception("combining the parts of %s failed", whole.name)
+            result = replies.INTERNAL_ERROR
+        self._emit(whole, result)
+        self._complete(whole)
 
     def _slot_of(self, call: Call) -> int | None:
         if self.ctx.cluster is None or not call.keys:
@@ -498,6 +535,11 @@ class ClientSession(asyncio.Protocol):
 
     def upstream_failed(self, slot: Slot, err: bytes) -> None:
         if slot.hidden or slot.done:
+            return
+        if slot.parent is not None:
+            self.inflight -= 1
+            self.part_done(slot, err)
+            self._release_barrier()
             return
         if slot.streamed:
             self.closing = True  # half a reply went out: the stream cannot be repaired
@@ -737,6 +779,14 @@ def _canonical_end(buf: bytearray, pos: int, args: list[bytes]) -> int:
 
 
 # ----- native commands the session must watch --------------------------------
+
+
+def _part_reply(session: ClientSession, sub: Slot, reply: bytes) -> None:
+    """The reply of one part of a split command, handled as any Tair call's, then gathered."""
+    result = replies.call_reply(session, sub, reply)
+    if result is not None:
+        session.part_done(sub, result)
+    return None
 
 
 def _on_multi(session: ClientSession, args: list[bytes], raw: bytes) -> None:
