@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 
@@ -46,6 +47,8 @@ RAW_MODE = frozenset({b"monitor", b"sync", b"psync"})
 PING = b"*1\r\n$4\r\nPING\r\n"
 # What a held session (behind a barrier or a blocking call) may send before we stop reading it.
 HOLD_BUFFER = 1 << 20
+# A Tair command this big is parsed and built off the event loop.
+OFFLOAD_BYTES = 256 * 1024
 
 
 class Slot:
@@ -285,7 +288,10 @@ class ClientSession(asyncio.Protocol):
             self._local_reply(local.OK, close_after=True)
             return
         if cmd is not None:
-            self._tair_command(cmd, args)
+            if len(raw) > OFFLOAD_BYTES and not self.in_multi:
+                self._tair_command_off_loop(cmd, args)
+            else:
+                self._tair_command(cmd, args)
             return
         tracked = _TRACKED.get(name)
         if tracked is not None:
@@ -340,11 +346,39 @@ class ClientSession(asyncio.Protocol):
         slot.hidden = True
         self._route().send(encode_command(args), slot)
 
-    def _tair_command(self, cmd, args: list[bytes]) -> None:
-        call = build_call(cmd, args, self.db)
+    def _tair_command_off_loop(self, cmd, args: list[bytes]) -> None:
+        """A big command (a 2 MB polygon, 100 000 members) is checked and built in a worker
+        thread: the loop keeps serving every other client meanwhile. Like a blocking call, it
+        holds this client's later commands until its call is sent."""
+        slot = Slot(self, expected=0)
+        self.pending.append(slot)
+        self.blocked = slot
+        _off_loop_started()
+        future = asyncio.get_running_loop().run_in_executor(None, build_call, cmd, args, self.db)
+        future.add_done_callback(lambda f: self._built_off_loop(slot, cmd, f))
+
+    def _built_off_loop(self, placeholder: Slot, cmd, future: asyncio.Future) -> None:
+        _off_loop_ended()
+        self.blocked = None
+        try:
+            call = future.result()
+        except Exception:
+            log.exception("handler of %s failed", cmd.name)
+            call = Error(b"ERR tairproxy internal error in %s (see the proxy log)" % cmd.name.encode())
+        if self.closing:
+            return
+        # Nothing was read past the command meanwhile: its placeholder is the last slot, and
+        # the real one takes its place.
+        self.pending.remove(placeholder)
+        self._tair_command(cmd, None, call)
+        self._release_barrier()
+
+    def _tair_command(self, cmd, args: list[bytes] | None, call=None) -> None:
+        if call is None:
+            call = build_call(cmd, args, self.db)
         self.ctx.counters.tair_commands += 1
         if isinstance(call, Error):
-            self._command_error(call, cmd.queue_time_arity and not cmd.arity_ok(len(args)))
+            self._command_error(call, args is not None and cmd.queue_time_arity and not cmd.arity_ok(len(args)))
             return
         if isinstance(call, Reply):
             self._local_reply(encode_reply(call.value, self.resp3))
@@ -756,6 +790,25 @@ class ClientSession(asyncio.Protocol):
         self._paused_by.discard(why)
         if not self._paused_by and self.transport is not None and not self.closing:
             self.transport.resume_reading()
+
+
+# While a worker thread parses, the event loop competes with it for the GIL: a short switch
+# interval (1 ms instead of 5 ms) keeps every other client's latency low meanwhile.
+_off_loop_running = 0
+_switch_interval = sys.getswitchinterval()
+
+
+def _off_loop_started() -> None:
+    global _off_loop_running
+    _off_loop_running += 1
+    sys.setswitchinterval(0.001)
+
+
+def _off_loop_ended() -> None:
+    global _off_loop_running
+    _off_loop_running -= 1
+    if not _off_loop_running:
+        sys.setswitchinterval(_switch_interval)
 
 
 class _NotPlain(Exception):
