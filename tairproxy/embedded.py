@@ -219,7 +219,7 @@ def _probe(host: str, port: int) -> str | dict[str, str] | None:
         with socket.create_connection((host, port), timeout=1.0) as s:
             s.sendall(b"PING\r\n")
             reply = _read_reply(s)
-            if reply.startswith(b"+PONG"):
+            if reply.startswith((b"+PONG", b"-NOAUTH")):  # a server with requirepass is up too
                 return "ready"
             if not reply.startswith(b"-LOADING"):
                 return None

@@ -40,6 +40,8 @@ ABORTING_COMMAND = b"*1\r\n$5\r\nFCALL\r\n"
 RAISE_FUNCTION = "tp_raise"
 BLOCKING_IN_MULTI = Error(b"ERR Blocking module command called from transaction")
 NOAUTH = error_reply("NOAUTH Authentication required.")
+UNAUTHENTICATED_MAX_ARGS = 10  # Valkey's limits on a client that has not authenticated
+UNAUTHENTICATED_MAX_BULK = 16384
 MAX_CLIENTS = error_reply("ERR max number of clients reached")
 
 # After these, replies stop matching commands one to one: raw forwarding both ways.
@@ -274,7 +276,14 @@ class ClientSession(asyncio.Protocol):
     def _command(self, name: bytes, cmd, args: list[bytes], raw: bytes) -> None:
         """One command that needs a look: Tair, local, session-tracking, or restricted."""
         if not self.authenticated and cmd is not None and name not in _TRACKED:
-            self._local_reply(NOAUTH)
+            # What Valkey answers a client that has not authenticated, limits on its
+            # request size included (a Tair command never reaches Valkey as such).
+            if len(args) > UNAUTHENTICATED_MAX_ARGS:
+                self._protocol_error("unauthenticated multibulk length")
+            elif any(len(a) > UNAUTHENTICATED_MAX_BULK for a in args):
+                self._protocol_error("unauthenticated bulk length")
+            else:
+                self._local_reply(NOAUTH)
             return
         if cmd is not None and self.subscribed and name not in pubsub.ALLOWED_WHILE_SUBSCRIBED:
             # Valkey's refusal, in stream order: a PING holds the place of the command.
