@@ -118,16 +118,32 @@ async def _serve(
     announce: bool = True,
 ) -> int:
     address = _address(args, upstream)
+    # Stop signals are the loop's from the first moment: one that comes during start-up stops
+    # the start (a worker replaced just before a shutdown must not miss it).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # A forked worker starts with them held (workers.py): one that came meanwhile arrives now.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if not worker:
         await _startup_checks(address)
+    starting = asyncio.ensure_future(start_proxy(
+        address, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=bool(worker),
+        shared_connections=args.upstream_connections,
+        limits=Limits(client_output=args.client_output_limit, max_clients=client_capacity()),
+        cluster=ClusterMap.parse(args.cluster_map, args.cluster_port_offset), check=False,
+        tls=server_tls_context(args.tls_cert_file, args.tls_key_file),
+    ))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        return 0
+    stopping.cancel()
     try:
-        proxy = await start_proxy(
-            address, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=bool(worker),
-            shared_connections=args.upstream_connections,
-            limits=Limits(client_output=args.client_output_limit, max_clients=client_capacity()),
-            cluster=ClusterMap.parse(args.cluster_map, args.cluster_port_offset), check=False,
-            tls=server_tls_context(args.tls_cert_file, args.tls_key_file),
-        )
+        proxy = starting.result()
     except (ValueError, ssl.SSLError) as exc:
         raise StartupError(str(exc)) from None
     except OSError as exc:
@@ -142,7 +158,6 @@ async def _serve(
                      extra={"fields": {"valkey": embedded.url, "data_dir": str(embedded.data_dir)}})
         else:
             log.info("fronting %s", address)
-    stop = asyncio.Event()
     exit_code = 0
 
     def fail() -> None:
@@ -150,9 +165,6 @@ async def _serve(
         exit_code = 1
         stop.set()
 
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     tasks = []
     if args.stats_interval:
         tasks.append(asyncio.create_task(report_stats(proxy.stats, args.stats_interval)))

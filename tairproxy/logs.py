@@ -38,7 +38,10 @@ def _timestamp(created: float) -> str:
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{_timestamp(record.created)} {record.levelname} {_worker} {record.getMessage()}"
+        # One event, one line: a multi-line message (asyncio's "Fatal error on transport ...")
+        # is folded; only a traceback spreads over lines.
+        message = record.getMessage().replace("\n", " | ")
+        line = f"{_timestamp(record.created)} {record.levelname} {_worker} {message}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

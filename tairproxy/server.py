@@ -111,14 +111,22 @@ class ProxyServer:
             return provider()
         return {"clients": len(self.ctx.sessions)}
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 1.0) -> None:
+        """Stop listening, close every client (after what is already written to it) and every
+        upstream connection; a client that does not let go within ``grace`` is cut."""
         for s in self.servers:
             s.close()
         for session in list(self.ctx.sessions):
             session._close_client()
-        for s in self.servers:
-            await s.wait_closed()
+        self.ctx.close_upstreams()
+        try:
+            await asyncio.wait_for(asyncio.gather(*(s.wait_closed() for s in self.servers)), grace)
+        except TimeoutError:
+            for session in list(self.ctx.sessions):
+                if session.transport is not None:
+                    session.transport.abort()
         await self.ctx.address.aclose()
+        await asyncio.sleep(0)  # the transports' connection_lost callbacks run before the loop ends
 
 
 async def start_proxy(

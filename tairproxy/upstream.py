@@ -106,7 +106,10 @@ class ControlConnection:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         protocol = asyncio.StreamReaderProtocol(reader)
-        transport, _ = await asyncio.wait_for(address.create_connection(loop, lambda: protocol), timeout)
+        # asyncio.timeout, not wait_for: a cancel (a worker stopped during start-up) arriving as
+        # the connection completes must not leave an unclosed transport behind.
+        async with asyncio.timeout(timeout):
+            transport, _ = await address.create_connection(loop, lambda: protocol)
         conn = cls(reader, asyncio.StreamWriter(transport, protocol, reader, loop))
         if authenticate and address.password is not None:
             auth = ["AUTH"] + ([address.username] if address.username else []) + [address.password]

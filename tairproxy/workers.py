@@ -12,6 +12,7 @@ import logging
 import os
 import select
 import signal
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -167,14 +168,19 @@ class Supervisor:
 
     def _spawn(self, slot: _Slot, replacement: bool) -> None:
         parent = os.getpid()
+        # A stop signal arriving between fork() and the child's own handlers would reach the
+        # parent's handler in the child and be ignored: hold such signals until then.
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:
             self._child(slot.index, replacement, parent)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         slot.pid, slot.started, slot.respawn_at = pid, time.monotonic(), None
         if replacement:
             log.info("worker %s started (pid %d)", worker_name(slot.index), pid)
 
     # ----- child -------------------------------------------------------------------------
+
 
     def _child(self, index: int, replacement: bool, parent: int) -> None:
         code = 1
@@ -186,10 +192,13 @@ class Supervisor:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             # Until the worker's loop installs its own handler, SIGTERM must still end it cleanly.
             signal.signal(signal.SIGTERM, signal.default_int_handler)
+            # Stop signals stay held until the worker's event loop has its handlers
+            # (cli._serve unblocks them): one arriving in between would otherwise be lost.
             die_with_parent()
             if os.getppid() != parent:  # the parent died before the line above
                 os._exit(0)
             set_worker(worker_name(index))
+            sys.unraisablehook = _log_unraisable
             # A SIGTERM between making the worker's coroutine and running it is a clean stop,
             # not something to print in a line outside the log format.
             warnings.filterwarnings("ignore", message="coroutine .* was never awaited")
@@ -209,3 +218,13 @@ def _kill(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _log_unraisable(unraisable) -> None:
+    """An exception nothing could catch (a transport finalized after a worker's loop closed,
+    when SIGTERM came in the middle of its start-up): one line in the log's format, not a
+    traceback on stderr."""
+    log.debug("ignored at shutdown: %s in %r", unraisable.exc_value, unraisable.object)
