@@ -7,6 +7,8 @@ forwarded as the exact bytes the peer sent, never re-encoded.
 
 from __future__ import annotations
 
+import re
+
 CRLF = b"\r\n"
 _STAR = 42  # '*'
 _DOLLAR = 36  # '$'
@@ -54,10 +56,9 @@ def scan_command(buf: bytearray, pos: int, max_bulk: int) -> tuple[int, list[byt
         if len(buf) - pos > INLINE_MAX:
             raise ProtocolError("too big mbulk count string")
         return -1, None
-    try:
-        count = int(buf[pos + 1 : nl])
-    except ValueError:
-        raise ProtocolError("invalid multibulk length") from None
+    count = _strict_int(buf[pos + 1 : nl])
+    if count is None:
+        raise ProtocolError("invalid multibulk length")
     if count > MULTIBULK_MAX:
         raise ProtocolError("invalid multibulk length")
     p = nl + 2
@@ -75,10 +76,9 @@ def scan_command(buf: bytearray, pos: int, max_bulk: int) -> tuple[int, list[byt
             if size - p > INLINE_MAX:
                 raise ProtocolError("too big bulk count string")
             return -1, None
-        try:
-            length = int(buf[p + 1 : nl])
-        except ValueError:
-            raise ProtocolError("invalid bulk length") from None
+        length = _strict_int(buf[p + 1 : nl])
+        if length is None:
+            raise ProtocolError("invalid bulk length")
         if length < 0 or length > max_bulk:
             raise ProtocolError("invalid bulk length")
         start = nl + 2
@@ -87,6 +87,14 @@ def scan_command(buf: bytearray, pos: int, max_bulk: int) -> tuple[int, list[byt
             return -1, None
         args.append(bytes(buf[start : p - 2]))
     return p, args
+
+
+_STRICT_INT = re.compile(rb"-?(?:0|[1-9][0-9]{0,18})\Z")
+
+
+def _strict_int(text: bytes | bytearray) -> int | None:
+    """A length as Valkey's string2ll reads it: no sign but '-', no spaces, no leading zeros."""
+    return int(text) if _STRICT_INT.match(text) else None
 
 
 def _scan_inline(buf: bytearray, pos: int) -> tuple[int, list[bytes] | None]:

@@ -1,8 +1,8 @@
 """The client side: one session per client connection.
 
-Bytes from the client are cut into commands (hiredis finds them; the exact Python scanner
-takes over for inline commands and malformed input, reproducing Valkey's protocol
-errors). Each command is one of: pass-through (forwarded exactly as received, runs of
+Bytes from the client are cut into commands (framing.py finds them, in C where built; the
+exact Python scanner takes over for inline commands and malformed input, reproducing
+Valkey's protocol errors). Each command is one of: pass-through (forwarded exactly as received, runs of
 them as one slice), a Tair command (its handler builds one FCALL, batched by the
 pipeline), a command the proxy answers itself (local.py), or one that pins the session to
 an upstream connection of its own (pinning.py). Every command gets a ``Slot`` in
@@ -20,14 +20,13 @@ import asyncio
 import logging
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator
-
-import hiredis
+from collections.abc import Callable
 
 from tairproxy import blocking, local, pubsub, replies
 from tairproxy.cluster import REWRITTEN_SUBCOMMANDS
 from tairproxy.context import ProxyContext
 from tairproxy.dispatch import Call, Calls, Reply, build_call
+from tairproxy.framing import MORE, NOT_CANONICAL, parse_command, scan_commands
 from tairproxy.pinning import PINNING_NAMES, pin_reason
 from tairproxy.pipeline import UpstreamPipeline
 from tairproxy.pubsub import Subscriptions
@@ -94,7 +93,7 @@ class ClientSession(asyncio.Protocol):
         self.pipe: UpstreamPipeline | None = None
         self.pinned = False
         self.inbuf = bytearray()
-        self.reader: hiredis.Reader | None = hiredis.Reader()
+        self.exact = False  # past an inline or malformed command: the exact scanner, for good
         self.special_names = ctx.special_names
         self.pending: deque[Slot] = deque()  # client order
         self.inflight = 0  # replies awaited from upstream
@@ -150,76 +149,56 @@ class ClientSession(asyncio.Protocol):
             if len(self.inbuf) > HOLD_BUFFER:
                 self.pause_client_reading("barrier")
             return
-        if self.reader is not None:
-            self.reader.feed(data)
         self._process()
 
     def _process(self) -> None:
         """Cut ``inbuf`` into commands, forward or translate them, keep any partial tail.
 
-        A chunk made only of pass-through commands is forwarded as it came, without
-        Python-level work per byte. Anything unusual (inline commands, malformed frames)
-        switches the session to the exact Python scanner for good.
+        framing.scan_commands finds the canonical commands (in C where built) and their
+        names; a chunk made only of pass-through commands is forwarded as it came. Anything
+        unusual (inline commands, malformed frames) switches the session to the exact Python
+        scanner for good, which reproduces Valkey's protocol errors.
         """
-        reader = self.reader
-        if reader is None:
-            self._dispatch(self._scan_exact())
+        if self.exact:
+            self._dispatch(self._scan_exact(0))
         else:
-            commands: list[tuple[int, list[bytes]]] = []
-            special = False
-            names = self.special_names
             buf = self.inbuf
-            end = 0
-            try:
-                while True:
-                    args = reader.gets()
-                    if args is False:
-                        break
-                    if args.__class__ is not list or not args:
-                        raise _NotPlain
-                    # hiredis accepts any RESP; Valkey only canonical commands. What it would
-                    # refuse must never reach a shared connection.
-                    end = _canonical_end(buf, end, args)
-                    if args[0].lower() in names:
-                        special = True
-                    commands.append((end, args))
-                # hiredis's has_data() is False when a command stops at an element boundary:
-                # the canonical ends say exactly where the complete commands stop.
-                partial = end < len(buf)
-                oversized = len(buf) > self.ctx.max_bulk
-                if partial or oversized:
-                    # Valkey rejects a bad header before the body arrives; so do we.
-                    if oversized:
-                        pos = 0
-                        for cmd_end, args in commands:
-                            if any(len(a) > self.ctx.max_bulk for a in args):
-                                scan_command(buf, pos, self.ctx.max_bulk)
-                            pos = cmd_end
-                    if partial:
-                        scan_command(buf, end, self.ctx.max_bulk)
-                slow = special or self.in_multi
-            except (hiredis.ProtocolError, hiredis.ReplyError, _NotPlain, AttributeError, TypeError,
-                    IndexError, ProtocolError):
-                # Nothing was forwarded in this call: rescan it all exactly, for good.
-                self.reader = None
-                self._dispatch(self._scan_exact())
+            max_bulk = self.ctx.max_bulk
+            spans, status = scan_commands(buf, 0, max_bulk)
+            end = spans[-1][0] if spans else 0
+            if status == MORE and end < len(buf):
+                try:
+                    scan_command(buf, end, max_bulk)  # Valkey refuses a bad header before the body
+                except ProtocolError:
+                    status = NOT_CANONICAL
+            if status != MORE:
+                # What came before goes as usual; the exact scanner judges the rest.
+                self.exact = True
+                self._dispatch(self._spans_then_exact(spans, end))
                 return
-            if slow:
-                self._dispatch(commands)
-            elif commands:
-                data = bytes(buf[:end]) if partial else bytes(buf)
+            names = self.special_names
+            if self.in_multi or any(name in names for _, name in spans):
+                self._dispatch((e, name, None) for e, name in spans)
+            elif spans:
+                data = bytes(buf[:end]) if end < len(buf) else bytes(buf)
                 del buf[:end]
-                self._forward(data, len(commands))
+                self._forward(data, len(spans))
         if self.inflight > self.ctx.limits.max_inflight:
             self.pause_client_reading("inflight")
 
-    def _scan_exact(self) -> Iterator[tuple[int, list[bytes] | None]]:
-        buf, pos, max_bulk = self.inbuf, 0, self.ctx.max_bulk
+    def _spans_then_exact(self, spans: list[tuple[int, bytes]], end: int):
+        for e, name in spans:
+            yield e, name, None
+        yield from self._scan_exact(end)
+
+    def _scan_exact(self, pos: int):
+        """(end, name, args) of each complete command from ``pos``, as Valkey reads them."""
+        buf, max_bulk = self.inbuf, self.ctx.max_bulk
         while pos < len(buf):
             end, args = scan_command(buf, pos, max_bulk)
             if end < 0:
                 return
-            yield end, args
+            yield end, args[0].lower() if args else None, args
             pos = end
 
     def _dispatch(self, commands) -> None:
@@ -229,11 +208,10 @@ class ClientSession(asyncio.Protocol):
         table = self.table
         names = self.special_names
         try:
-            for end, args in commands:
-                if args is None:
+            for end, name, args in commands:
+                if name is None:
                     pos = end  # an empty inline line: Valkey ignores it too
                     continue
-                name = args[0].lower()
                 cmd = table.lookup(name) if name in names else None
                 if cmd is None and name not in names:
                     if self.in_multi:
@@ -245,6 +223,8 @@ class ClientSession(asyncio.Protocol):
                     self._forward(bytes(buf[seg:pos]), run)
                     run = 0
                 seg = pos
+                if args is None:
+                    args = parse_command(buf, pos)
                 if not self.pinned and (reason := pin_reason(name, args)) is not None:
                     if self.inflight:
                         self._hold()  # this command and the rest wait for the barrier
@@ -529,9 +509,6 @@ class ClientSession(asyncio.Protocol):
     def _process_held(self) -> None:
         if self.closing or self.barrier:
             return
-        if self.reader is not None:
-            self.reader = hiredis.Reader()
-            self.reader.feed(bytes(self.inbuf))
         self.resume_client_reading("barrier")
         if self.inbuf:
             self._process()
@@ -818,26 +795,6 @@ def _off_loop_ended() -> None:
     _off_loop_running -= 1
     if not _off_loop_running:
         sys.setswitchinterval(_switch_interval)
-
-
-class _NotPlain(Exception):
-    """A frame that is not a plain array of bulk strings: leave it to the exact scanner."""
-
-
-def _canonical_end(buf: bytearray, pos: int, args: list[bytes]) -> int:
-    """End of the command hiredis parsed at ``pos``, checking it is the canonical multibulk
-    Valkey accepts (``*N`` then ``$len`` bulks: no other RESP type, no nesting); raises
-    _NotPlain otherwise. hiredis itself refuses non-canonical lengths such as ``$03``."""
-    if buf[pos] != 42:  # '*'
-        raise _NotPlain
-    n = len(args)
-    pos += 4 if n < 10 else 3 + len(str(n))
-    for a in args:
-        if buf[pos] != 36:  # '$'
-            raise _NotPlain
-        n = len(a)
-        pos += (6 if n < 10 else 7 if n < 100 else 5 + len(str(n))) + n
-    return pos
 
 
 # ----- native commands the session must watch --------------------------------

@@ -140,6 +140,7 @@ def test_wheel_installs_the_families_as_tairproxy_modules(tmp_path):
     )
     (wheel,) = tmp_path.glob("tairproxy-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert {n.split("/")[0] for n in names} == {"tairproxy", wheel.name.split("-py")[0] + ".dist-info"}
+    version = wheel.name.split("-")[1]
+    assert {n.split("/")[0] for n in names} == {"tairproxy", f"tairproxy-{version}.dist-info"}
     assert "tairproxy/modules/tairstring.lua" in names
     assert "tairproxy/modules/tairstring.py" in names

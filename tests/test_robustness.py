@@ -238,3 +238,19 @@ def test_a_failing_handler_answers_an_error_and_keeps_the_connection(valkey_url,
         assert c("PING") == b"+PONG\r\n"
     finally:
         p.stop()
+
+
+@pytest.mark.parametrize("frame, error", [
+    (b"*2\r\n$03\r\nGET\r\n$1\r\na\r\n", b"invalid bulk length"),
+    (b"*02\r\n$3\r\nGET\r\n$1\r\na\r\n", b"invalid multibulk length"),
+    (b"*2\r\n$+3\r\nGET\r\n$1\r\na\r\n", b"invalid bulk length"),
+    (b"*2\r\n$3 \r\nGET\r\n$1\r\na\r\n", b"invalid bulk length"),
+])
+def test_lengths_are_read_as_strictly_as_valkey_reads_them(proxy, frame, error):
+    """A length with a leading zero, a sign or a space never reaches a shared connection."""
+    c = RawClient(proxy.port)
+    assert c("SET", "k", "v") == b"+OK\r\n"
+    c.send_raw(frame)
+    assert c.read() == b"-ERR Protocol error: " + error + b"\r\n"
+    assert c.closed()
+    assert RawClient(proxy.port)("GET", "k") == b"$1\r\nv\r\n"
