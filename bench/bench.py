@@ -21,6 +21,7 @@ import io
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -703,7 +704,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="lengthen a side's run to about this long if --requests would be quicker (default 1)")
     p.add_argument("--keyspace", type=int, default=100_000, help="random key range, redis-benchmark -r")
     p.add_argument("--only", action="append", default=[], metavar="NAME",
-                   help="run scenarios whose name contains NAME (repeatable)")
+                   help="run scenarios whose name matches the regular expression NAME (repeatable)")
     p.add_argument("--proxy-workers", type=int, default=1, help="tairproxy --workers (default 1)")
     p.add_argument("--upstream-connections", type=int, default=None,
                    help="tairproxy --upstream-connections (default: the proxy's)")
@@ -717,8 +718,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    scenarios = [s for s in SCENARIOS if not args.only or any(o.lower() in s.name.lower() for o in args.only)]
-    bigs = [b for b in BIG_COMMANDS if not args.only or any(o.lower() in b.name.lower() for o in args.only)]
+    scenarios = [s for s in SCENARIOS if not args.only or any(re.search(o, s.name, re.I) for o in args.only)]
+    bigs = [b for b in BIG_COMMANDS if not args.only or any(re.search(o, b.name, re.I) for o in args.only)]
     if args.list:
         for s in SCENARIOS:
             print(f"{s.name:24} proxy: {s.proxy}   direct: {s.direct_command}   -P {s.pipeline}")

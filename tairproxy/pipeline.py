@@ -20,6 +20,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from tairproxy.batching import Batch, split_array
+from tairproxy.framing import scan_replies
 from tairproxy.pubsub import is_message
 from tairproxy.resp import ProtocolError, error_reply, scan_frames
 
@@ -58,6 +59,7 @@ class UpstreamPipeline(asyncio.Protocol):
         self.raw = False  # pinned and past MONITOR / CLIENT REPLY: every byte goes to the owner
         self.pubsub = False  # pinned and subscribed (RESP2): published messages come unasked
         self.cluster = ctx.cluster
+        self._stop_bytes = b">-" if ctx.cluster is not None else b">"
         self._loop = asyncio.get_running_loop()
 
     # ----- connecting ----------------------------------------------------
@@ -172,28 +174,21 @@ class UpstreamPipeline(asyncio.Protocol):
         try:
             while scan < size or todo or skip:
                 head = waiting[0] if waiting else None
-                if head is not None and head.__class__ is not Batch and head.handler is None and not todo and not skip:
+                if (head is not None and head.__class__ is not Batch and head.handler is None
+                        and not todo and not skip and not self.pubsub):
                     # A run of pass-through replies for one session: forward as one slice.
-                    start = pos
+                    # Pushes (and errors in cluster mode, for MOVED/ASK) get a look of their own.
                     n = head.expected
-                    done = 0
-                    while done < n and scan < size:
-                        kind = buf[scan]
-                        if kind == PUSH or self.pubsub or (kind == ERROR and self.cluster is not None):
-                            break  # one at a time, below
-                        scan, todo, skip = scan_frames(buf, scan, 1, 0)
-                        if todo or skip:
-                            break
-                        pos = scan
-                        done += 1
+                    end, done = scan_replies(buf, pos, n, self._stop_bytes)
                     if done:
-                        head.session.deliver(head, bytes(buf[start:pos]), done)
+                        head.session.deliver(head, bytes(buf[pos:end]), done)
+                        pos = scan = end
                         if done == n:
                             waiting.popleft()
                             continue
-                    if todo or skip or scan >= size:
+                    if scan >= size:
                         break
-                    # fall through: a frame that needs a look of its own
+                    # fall through: an incomplete frame, or one that needs a look of its own
                 if not todo and not skip:
                     todo = 1
                 scan, todo, skip = scan_frames(buf, scan, todo, skip)
@@ -211,7 +206,7 @@ class UpstreamPipeline(asyncio.Protocol):
                 frame = bytes(buf[pos:scan])
                 pos = scan
                 self._route(frame)
-        except ProtocolError as exc:
+        except (ProtocolError, ValueError) as exc:
             log.error("unparsable reply from upstream %s: %s", self.ctx.address, exc)
             self.transport.close()
             return
