@@ -11,8 +11,9 @@ import sys
 from collections.abc import Callable, Coroutine
 
 from tairproxy.cluster import ClusterMap
+from tairproxy.context import Limits
 from tairproxy.embedded import DataDirInUse, EmbeddedValkey, describe_exit
-from tairproxy.limits import raise_fd_limit
+from tairproxy.limits import client_capacity, raise_fd_limit
 from tairproxy.logs import setup_logging
 from tairproxy.options import UsageError, parse_args
 from tairproxy.server import UpstreamUnsuitable, prepare_upstream, server_tls_context, start_proxy
@@ -124,6 +125,7 @@ async def _serve(
             address, bind=args.bind, port=args.port, max_bulk=args.max_bulk_len, reuse_port=bool(worker),
             cluster=ClusterMap.parse(args.cluster_map, args.cluster_port_offset), check=False,
             tls=server_tls_context(args.tls_cert_file, args.tls_key_file),
+            limits=Limits(client_output=args.client_output_limit, max_clients=client_capacity()),
         )
     except (ValueError, ssl.SSLError) as exc:
         raise StartupError(str(exc)) from None

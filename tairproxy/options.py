@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tairproxy import __version__
 from tairproxy.cluster import ClusterMap
+from tairproxy.context import Limits
 from tairproxy.embedded import DEFAULT_START_TIMEOUT
 from tairproxy.logs import FORMATS, LEVELS
 from tairproxy.upstream import UpstreamAddress
@@ -23,6 +24,7 @@ from tairproxy.upstream import UpstreamAddress
 ENV_PREFIX = "TAIRPROXY_"
 DEFAULT_MAX_BULK = 512 * 1024 * 1024  # Valkey's proto-max-bulk-len default
 MAX_WORKERS = 256
+DEFAULT_CLIENT_OUTPUT = Limits.client_output
 
 
 class UsageError(ValueError):
@@ -60,15 +62,20 @@ def workers(text: str) -> int:
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
 
 
-def size(text: str) -> int:
+def size(text: str, allow_zero: bool = False) -> int:
     """Bytes, with Valkey's units: 512mb, 1gb, 64k (k = 1000, kb = 1024)."""
     m = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
     if not m or m.group(2).lower() not in _UNITS:
         raise ValueError("not a size in bytes (e.g. 536870912, 512mb, 1gb)")
     value = int(m.group(1)) * _UNITS[m.group(2).lower()]
-    if value < 1:
+    if value < 1 and not allow_zero:
         raise ValueError("must be at least 1 byte")
     return value
+
+
+def limit_size(text: str) -> int:
+    """A size where 0 means no limit."""
+    return size(text, allow_zero=True)
 
 
 def seconds(text: str, allow_zero: bool = False) -> float:
@@ -190,6 +197,10 @@ OPTIONS = (
     Option("--max-bulk-len", size, DEFAULT_MAX_BULK, "BYTES",
            "largest bulk string accepted from clients, units as Valkey's (default 512mb, "
            "as Valkey's proto-max-bulk-len)"),
+    Option("--client-output-limit", limit_size, DEFAULT_CLIENT_OUTPUT, "BYTES",
+           "replies a client on a shared upstream connection may leave unread before it is "
+           "disconnected (as Valkey's client-output-buffer-limit), units as Valkey's; 0 = no limit "
+           "(default 256mb)"),
     Option("--tls-cert-file", readable_file, None, "FILE", "serve clients over TLS with this certificate (PEM)"),
     Option("--tls-key-file", readable_file, None, "FILE", "private key of --tls-cert-file (PEM)"),
     Option("--tls-ca-cert-file", readable_file, None, "FILE",
