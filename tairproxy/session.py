@@ -39,6 +39,11 @@ ABORTING_COMMAND = b"*1\r\n$5\r\nFCALL\r\n"
 RAISE_FUNCTION = "tp_raise"
 BLOCKING_IN_MULTI = Error(b"ERR Blocking module command called from transaction")
 NOAUTH = error_reply("NOAUTH Authentication required.")
+# A call that found the library missing cannot be sent again once a later command has run.
+RETRY_OVERTAKEN = error_reply(
+    "ERR tairproxy: the Lua library was missing (FUNCTION FLUSH, or a restart without persistence); "
+    "it is loaded again, but this command did not run, as commands sent after it already had"
+)
 MAX_CLIENTS = error_reply("ERR max number of clients reached")
 
 # Blocking Tair commands poll their function with backoff (seconds) while it answers nil.
@@ -76,6 +81,17 @@ class Slot:
         self.streamed = False  # part of a reply already went to the client
 
 
+class _Retry:
+    """Tair calls of one session that found the library missing, to be sent again in order."""
+
+    __slots__ = ("slots", "overtaken", "outcome")
+
+    def __init__(self, slot: Slot):
+        self.slots = [slot]
+        self.overtaken = False  # a command sent after them has run
+        self.outcome: str | None = None  # None while reloading, "" once loaded, else the error
+
+
 class ClientSession(asyncio.Protocol):
     def __init__(self, ctx: ProxyContext):
         self.ctx = ctx
@@ -104,6 +120,7 @@ class ClientSession(asyncio.Protocol):
         self.raw = False
         self.subscriptions = Subscriptions()
         self.barrier = False
+        self.retry: _Retry | None = None
         self.closing = False
         self.client_paused_writing = False
         self._paused_by: set[str] = set()
@@ -425,6 +442,8 @@ class ClientSession(asyncio.Protocol):
     def _release_barrier(self) -> None:
         if not self.barrier or self.inflight:
             return
+        if self.retry is not None and not self._send_retries():
+            return
         self.barrier = False
         # Not from inside the pipeline's reply loop: carry on at the next loop turn.
         asyncio.get_running_loop().call_soon(self._process_held)
@@ -445,6 +464,8 @@ class ClientSession(asyncio.Protocol):
         """Pass-through replies for ``slot``, exactly as Valkey sent them."""
         slot.expected -= replies_done
         self.inflight -= replies_done
+        if self.retry is not None:
+            self.retry.overtaken = True
         self._emit(slot, data)
         if slot.expected <= 0:
             self._complete(slot)
@@ -469,6 +490,8 @@ class ClientSession(asyncio.Protocol):
             log.exception("handling a reply failed")
             result = replies.INTERNAL_ERROR
         if result is not None:
+            if self.retry is not None:
+                self.retry.overtaken = True
             self._emit(slot, result)
             self._complete(slot)
 
@@ -486,6 +509,8 @@ class ClientSession(asyncio.Protocol):
             self.closing = True  # half a reply went out: the stream cannot be repaired
         n = max(slot.expected, 1) if slot.handler is None else 1
         self.inflight -= n
+        if self.retry is not None:
+            self.retry.overtaken = True  # it may have run
         slot.chunks.extend([err] * n)
         slot.expected = 0
         slot.done = True
@@ -510,23 +535,49 @@ class ClientSession(asyncio.Protocol):
         self.last_pipe, self.last_seq = pipe, pipe.seq
 
     def retry_after_reload(self, slot: Slot) -> None:
-        """The library was missing (FUNCTION FLUSH, restart): reload it once, then resend."""
+        """The library was missing (FUNCTION FLUSH, restart): reload it, then send the call
+        again. Nothing new goes upstream meanwhile (the barrier), and later calls that failed
+        the same way go again with it, in order, once every reply asked for is in. If a
+        command sent after it has run, sending it again would run it out of the client's
+        order: it answers RETRY_OVERTAKEN instead."""
+        slot.retried = True
+        if self.retry is not None:
+            self.retry.slots.append(slot)
+            return
+        retry = self.retry = _Retry(slot)
+        self._hold()
 
-        async def reload_and_resend() -> None:
+        async def reload() -> None:
             try:
                 await self.ctx.library.ensure(force=True)
                 self.ctx.counters.reloads += 1
+                retry.outcome = ""
             except Exception as exc:
-                self._emit(slot, error_reply(f"ERR tairproxy: cannot load the Lua library: {exc}"))
-                self._complete(slot)
-                return
-            if self.closing:
-                return
-            self.inflight += 1
-            self.resend(slot)
+                retry.outcome = f"ERR tairproxy: cannot load the Lua library: {exc}"
+            self._release_barrier()
 
-        slot.retried = True
-        asyncio.get_running_loop().create_task(reload_and_resend())
+        asyncio.get_running_loop().create_task(reload())
+
+    def _send_retries(self) -> bool:
+        """Every reply asked for is in: send the retried calls again (False: the barrier then
+        waits for their replies) or answer each its error (True)."""
+        retry = self.retry
+        if retry.outcome is None:
+            return False  # still reloading; the reload releases the barrier
+        self.retry = None
+        if self.closing:
+            return True
+        if not retry.outcome and not retry.overtaken:
+            for slot in retry.slots:
+                self.inflight += 1
+                self.resend(slot)
+            return False
+        err = error_reply(retry.outcome) if retry.outcome else RETRY_OVERTAKEN
+        for slot in retry.slots:
+            slot.chunks.append(err)
+            slot.done = True
+        self._flush()
+        return True
 
     def poll_again(self, slot: Slot) -> bool:
         """Re-send a blocking call after a backoff; False once its timeout has passed."""
