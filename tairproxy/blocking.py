@@ -31,6 +31,12 @@ class BlockingWaiters:
     def __bool__(self) -> bool:
         return bool(self._queues)
 
+    def describe(self) -> str:
+        return ", ".join(
+            f"{db}/{key!r}: " + " ".join(f"{s.session.client_id}{'*' if s.polling else ''}" for s in queue)
+            for (db, key), queue in self._queues.items()
+        ) or "empty"
+
     def arrive(self, slot: Slot, db: int, keys: list[bytes]) -> None:
         """Queue a new blocking call; it polls now if it is first in line for a key."""
         slot.block_keys = [(db, k) for k in keys]

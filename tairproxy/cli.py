@@ -124,6 +124,8 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    proxies: list = []  # the proxy once started, for SIGUSR1's state dump
+    loop.add_signal_handler(signal.SIGUSR1, lambda: [p.ctx.dump_state() for p in proxies])
     # A forked worker starts with them held (workers.py): one that came meanwhile arrives now.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if not worker:
@@ -144,6 +146,7 @@ async def _serve(
     stopping.cancel()
     try:
         proxy = starting.result()
+        proxies.append(proxy)
     except (ValueError, ssl.SSLError) as exc:
         raise StartupError(str(exc)) from None
     except OSError as exc:

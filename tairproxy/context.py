@@ -118,6 +118,15 @@ class ProxyContext:
             "errors_total": c.upstream_errors,
         }
 
+    def dump_state(self) -> None:
+        """One log line per session that waits on something (SIGUSR1): what a stuck client
+        is waiting for, without stopping the proxy."""
+        log.warning("state: %d clients, %d pinned, %d upstream connections, blocking queues %s",
+                    len(self.sessions), self.pinned_now, self.upstream_connections, self.blocking.describe())
+        for session in list(self.sessions):
+            if session.pending or session.barrier or session.blocked is not None:
+                log.warning("state: client %d: %s", session.client_id, session.describe())
+
     def pinned_pipeline(self, session):
         from tairproxy.pipeline import UpstreamPipeline
 

@@ -62,20 +62,20 @@ def workers(text: str) -> int:
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
 
 
-def size(text: str) -> int:
+def size(text: str, allow_zero: bool = False) -> int:
     """Bytes, with Valkey's units: 512mb, 1gb, 64k (k = 1000, kb = 1024)."""
     m = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
     if not m or m.group(2).lower() not in _UNITS:
         raise ValueError("not a size in bytes (e.g. 536870912, 512mb, 1gb)")
     value = int(m.group(1)) * _UNITS[m.group(2).lower()]
-    if value < 1:
+    if value < 1 and not allow_zero:
         raise ValueError("must be at least 1 byte")
     return value
 
 
 def size_or_zero(text: str) -> int:
     """A size as size() does, or 0 (no limit)."""
-    return 0 if text.strip() == "0" else size(text)
+    return size(text, allow_zero=True)
 
 
 def connections(text: str) -> int:
@@ -217,7 +217,8 @@ OPTIONS = (
            f"(default {DEFAULT_UPSTREAM_CONNECTIONS}); a client that needs state gets its own"),
     Option("--client-output-limit", size_or_zero, DEFAULT_CLIENT_OUTPUT, "BYTES",
            "unread replies a client on a shared connection may leave in the proxy before it is "
-           "disconnected, as Valkey's client-output-buffer-limit; 0 = no limit (default 256mb)"),
+           "disconnected, as Valkey's client-output-buffer-limit, units as Valkey's; 0 = no limit "
+           "(default 256mb)"),
     Option("--workers", workers, 1, "N",
            "proxy processes sharing the port (SO_REUSEPORT); a worker that dies is replaced "
            "(default 1)"),

@@ -56,8 +56,10 @@ def call_reply(session: ClientSession, slot: Slot, reply: bytes) -> bytes | None
         return reply
     if slot.deadline is not None and reply in NIL_REPLIES and session.poll_again(slot):
         return None
-    if not call.readonly and session.ctx.blocking:
-        session.ctx.blocking.written(session.db, call.keys)  # someone may be waiting for these keys
+    if slot.deadline is None and not call.readonly and session.ctx.blocking:
+        # A write: someone may be waiting for these keys. (A blocking pop writes too, but only
+        # by taking; it must not wake itself into one more poll.)
+        session.ctx.blocking.written(session.db, call.keys)
     transform = call.transform
     if transform is None and BIG_INT_MARKER not in reply:
         return reply

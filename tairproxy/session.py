@@ -41,6 +41,11 @@ BLOCKING_IN_MULTI = Error(b"ERR Blocking module command called from transaction"
 NOAUTH = error_reply("NOAUTH Authentication required.")
 UNAUTHENTICATED_MAX_ARGS = 10  # Valkey's limits on a client that has not authenticated
 UNAUTHENTICATED_MAX_BULK = 16384
+# A call that found the library missing cannot be sent again once a later command has run.
+RETRY_OVERTAKEN = error_reply(
+    "ERR tairproxy: the Lua library was missing (FUNCTION FLUSH, or a restart without persistence); "
+    "it is loaded again, but this command did not run, as commands sent after it already had"
+)
 MAX_CLIENTS = error_reply("ERR max number of clients reached")
 
 # After these, replies stop matching commands one to one: raw forwarding both ways.
@@ -85,6 +90,17 @@ class Slot:
         self.parent: Slot | None = None  # one part of a split command: its reply goes there
 
 
+class _Retry:
+    """Tair calls of one session that found the library missing, to be sent again in order."""
+
+    __slots__ = ("slots", "overtaken", "outcome")
+
+    def __init__(self, slot: Slot):
+        self.slots = [slot]
+        self.overtaken = False  # a command sent after them has run
+        self.outcome: str | None = None  # None while reloading, "" once loaded, else the error
+
+
 class ClientSession(asyncio.Protocol):
     def __init__(self, ctx: ProxyContext):
         self.ctx = ctx
@@ -114,6 +130,7 @@ class ClientSession(asyncio.Protocol):
         self.subscriptions = Subscriptions()
         self.barrier = False
         self.blocked: Slot | None = None  # a blocking call holds the session's later commands
+        self.retry: _Retry | None = None
         self.closing = False
         self.client_paused_writing = False
         self._paused_by: set[str] = set()
@@ -500,8 +517,12 @@ class ClientSession(asyncio.Protocol):
             self.pause_client_reading("barrier")
 
     def _release_barrier(self) -> None:
-        if not self.barrier or self.inflight or self.blocked is not None:
+        if not self.barrier or self.inflight:
             return
+        if self.retry is not None and not self._send_retries():
+            return
+        if self.blocked is not None:
+            return  # the blocking call (or off-loop build) releases it when answered
         self.barrier = False
         # Not from inside the pipeline's reply loop: carry on at the next loop turn.
         asyncio.get_running_loop().call_soon(self._process_held)
@@ -519,6 +540,8 @@ class ClientSession(asyncio.Protocol):
         """Pass-through replies for ``slot``, exactly as Valkey sent them."""
         slot.expected -= replies_done
         self.inflight -= replies_done
+        if self.retry is not None:
+            self.retry.overtaken = True
         self._emit(slot, data)
         if slot.expected <= 0:
             self._complete(slot)
@@ -543,6 +566,8 @@ class ClientSession(asyncio.Protocol):
             log.exception("handling a reply failed")
             result = replies.INTERNAL_ERROR
         if result is not None:
+            if self.retry is not None:
+                self.retry.overtaken = True
             self._emit(slot, result)
             self._complete(slot)
 
@@ -565,6 +590,8 @@ class ClientSession(asyncio.Protocol):
             self.closing = True  # half a reply went out: the stream cannot be repaired
         n = max(slot.expected, 1) if slot.handler is None else 1
         self.inflight -= n
+        if self.retry is not None:
+            self.retry.overtaken = True  # it may have run
         slot.chunks.extend([err] * n)
         slot.expected = 0
         slot.done = True
@@ -593,23 +620,51 @@ class ClientSession(asyncio.Protocol):
         self.last_pipe, self.last_seq = pipe, pipe.seq
 
     def retry_after_reload(self, slot: Slot) -> None:
-        """The library was missing (FUNCTION FLUSH, restart): reload it once, then resend."""
+        """The library was missing (FUNCTION FLUSH, restart): reload it, then send the call
+        again. Nothing new goes upstream meanwhile (the barrier), and later calls that failed
+        the same way go again with it, in order, once every reply asked for is in. If a
+        command sent after it has run, sending it again would run it out of the client's
+        order: it answers RETRY_OVERTAKEN instead."""
+        slot.retried = True
+        if self.retry is not None:
+            self.retry.slots.append(slot)
+            return
+        retry = self.retry = _Retry(slot)
+        self._hold()
 
-        async def reload_and_resend() -> None:
+        async def reload() -> None:
             try:
                 await self.ctx.library.ensure(force=True)
                 self.ctx.counters.reloads += 1
+                retry.outcome = ""
             except Exception as exc:
-                self._emit(slot, error_reply(f"ERR tairproxy: cannot load the Lua library: {exc}"))
-                self._complete(slot)
-                return
-            if self.closing:
-                return
-            self.inflight += 1
-            self.resend(slot)
+                retry.outcome = f"ERR tairproxy: cannot load the Lua library: {exc}"
+            self._release_barrier()
 
-        slot.retried = True
-        asyncio.get_running_loop().create_task(reload_and_resend())
+        asyncio.get_running_loop().create_task(reload())
+
+    def _send_retries(self) -> bool:
+        """Every reply asked for is in: send the retried calls again (False: the barrier then
+        waits for their replies) or answer each its error (True)."""
+        retry = self.retry
+        if retry.outcome is None:
+            return False  # still reloading; the reload releases the barrier
+        self.retry = None
+        if self.closing:
+            return True
+        if not retry.outcome and not retry.overtaken:
+            for slot in retry.slots:
+                self.inflight += 1
+                self.resend(slot)
+            return False
+        err = error_reply(retry.outcome) if retry.outcome else RETRY_OVERTAKEN
+        for slot in retry.slots:
+            if slot.parent is not None:
+                self.part_done(slot, err)
+            else:
+                self._emit(slot, err)
+                self._complete(slot)
+        return True
 
     def poll(self, slot: Slot) -> None:
         """Send a blocking call's function once (blocking.py decides when)."""
@@ -700,6 +755,17 @@ class ClientSession(asyncio.Protocol):
             self._close_client()
 
     # ----- lifecycle and flow control ------------------------------------
+
+    def describe(self) -> str:
+        """What this session waits for (context.dump_state)."""
+        head = self.pending[0] if self.pending else None
+        return (
+            f"pending {len(self.pending)} (head: {head.name or 'pass-through' if head else '-'}"
+            f"{', done' if head and head.done else ''}{', polling' if head and head.polling else ''}), "
+            f"inflight {self.inflight}, barrier {self.barrier}, blocked {self.blocked is not None}, "
+            f"retry {self.retry.outcome if self.retry else None!r}, pinned {self.pinned}, "
+            f"paused {sorted(self._paused_by)}, inbuf {len(self.inbuf)} bytes"
+        )
 
     @property
     def subscribed(self) -> bool:

@@ -32,6 +32,16 @@ def _docker_valkey():
     return container, url
 
 
+def pytest_collection_modifyitems(config, items):
+    """Long runs (marker chaos_long) only when asked for with ``-m chaos_long``."""
+    if "chaos_long" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="long chaos run: select it with -m chaos_long")
+    for item in items:
+        if "chaos_long" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def valkey_url(tmp_path_factory):
     url = os.environ.get("VALKEY_URL")

@@ -58,17 +58,12 @@ class RawClient:
         self.sock.sendall(data)
 
     def read(self) -> bytes:
-        while True:
-            if self.buf:
-                end = scan_reply(self.buf, 0)
-                if end >= 0:
-                    reply = bytes(self.buf[:end])
-                    del self.buf[:end]
-                    return reply
+        while (reply := take_reply(self.buf)) is None:
             chunk = self.sock.recv(1 << 20)
             if not chunk:
                 raise ConnectionError("closed by peer")
             self.buf += chunk
+        return reply
 
     def __call__(self, *args: str | bytes | int) -> bytes:
         self.send(*args)
@@ -90,6 +85,25 @@ class RawClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def take_reply(buf: bytearray) -> bytes | None:
+    """The first complete reply in ``buf``, removed from it; None while it is incomplete."""
+    end = scan_reply(buf, 0) if buf else -1
+    if end < 0:
+        return None
+    reply = bytes(buf[:end])
+    del buf[:end]
+    return reply
+
+
+def rss(pid: int, field: str = "VmRSS") -> int:
+    """A process's resident memory in bytes (Linux; ``VmHWM`` gives its peak)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise LookupError(field)
 
 
 def _b(a: str | bytes | int | float) -> bytes:

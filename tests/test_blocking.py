@@ -127,3 +127,16 @@ def test_timed_out_and_departed_waiters_hand_over(proxy, direct):
     assert short.read() == b"$-1\r\n"
     assert RawClient(proxy.port)("EXZADD", "handover", "1", "z") == b":1\r\n"
     assert last.read() == b"*3\r\n$8\r\nhandover\r\n$1\r\nz\r\n$1\r\n1\r\n"
+
+
+def test_a_timed_out_waiter_leaves_nothing_behind(proxy, direct):
+    """Its last poll answered nil at the deadline: no poll is left in flight for it (one used
+    to be sent by its own completion, holding the client's next commands; the chaos test
+    found it)."""
+    c = RawClient(proxy.port)
+    assert c("EXBZPOPMIN", "stray", "0.1") == b"$-1\r\n"
+    time.sleep(0.05)
+    assert c("EXZADD", "stray", "1", "kept") == b":1\r\n"
+    time.sleep(0.1)
+    assert c("EXZCARD", "stray") == b":1\r\n"
+    assert all(s.inflight == 0 for s in proxy.server.ctx.sessions if s.client_id)

@@ -26,6 +26,7 @@ from tairproxy.options import OPTIONS, UsageError, build_parser, default_data_di
         (["--log-format", "xml"], {}, "--log-format xml: not one of text, json"),
         (["--max-bulk-len", "0"], {}, "--max-bulk-len 0: must be at least 1 byte"),
         (["--max-bulk-len", "ten"], {}, "--max-bulk-len ten: not a size in bytes (e.g. 536870912, 512mb, 1gb)"),
+        (["--client-output-limit", "lots"], {}, "--client-output-limit lots: not a size in bytes (e.g. 536870912, 512mb, 1gb)"),
         (["--upstream", "ftp://host"], {}, "--upstream ftp://host: unsupported upstream scheme 'ftp'"),
         (["--upstream", "redis://host:99999"], {}, "--upstream redis://host:99999: Port out of range 0-65535"),
         (["--stats-interval", "-1"], {}, "--stats-interval -1: must be a number of seconds (0 = off)"),
@@ -51,6 +52,12 @@ def test_flag_beats_variable_beats_default(tmp_path):
     assert (defaults.port, defaults.workers, defaults.log_level, defaults.log_format) == (6380, 1, "info", "text")
     assert defaults.max_bulk_len == 512 * 1024 * 1024 and defaults.upstream is None
     assert parse_args([], environ={"TAIRPROXY_PORT": ""}).port == 6380  # empty = unset
+
+
+def test_client_output_limit_takes_units_and_zero_for_none():
+    assert parse_args([], environ={}).client_output_limit == 256 * 1024 * 1024
+    assert parse_args(["--client-output-limit", "8mb"], environ={}).client_output_limit == 8 * 1024 * 1024
+    assert parse_args([], environ={"TAIRPROXY_CLIENT_OUTPUT_LIMIT": "0"}).client_output_limit == 0
 
 
 def test_default_data_dir_does_not_depend_on_the_current_directory(tmp_path, monkeypatch):

@@ -10,6 +10,8 @@ import pytest
 import redis
 
 from tairproxy.embedded import EmbeddedValkey, free_port
+from tairproxy.resp import encode_command
+from tairproxy.session import RETRY_OVERTAKEN
 from tests.helpers import ProxyThread, RawClient
 
 
@@ -133,11 +135,29 @@ def test_library_reloaded_after_function_flush(own_valkey, own_proxy):
     c.set("k", "v")
     assert c.type("k") == b"string"
     direct.execute_command("FUNCTION", "FLUSH")
-    # Several commands in one pipeline all see the reload; order is kept.
+    # Several Tair commands in one pipeline all see the reload and run again, in order.
     pipe = c.pipeline(transaction=False)
-    pipe.type("k").set("k2", "x").type("k2").get("k2")
-    assert pipe.execute() == [b"string", True, b"string", b"x"]
+    pipe.type("k").execute_command("EXSET", "t", "x").execute_command("EXGET", "t").type("t")
+    assert pipe.execute() == [b"string", b"OK", [b"x", 1], b"exstrtype"]
     assert direct.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "tairproxy")
+
+
+def test_a_call_retried_after_a_reload_never_runs_after_later_commands(own_valkey, own_proxy):
+    """A Tair call that found the library missing is sent again only if nothing the client
+    sent after it has run meanwhile: resent, it would run after those, out of order (here
+    EXSET would recreate the key that the DEL after it was meant to delete)."""
+    direct = redis.Redis.from_url(own_valkey.url)
+    c = RawClient(own_proxy.port)
+    direct.execute_command("FUNCTION", "FLUSH")
+    c.send_raw(encode_command([b"EXSET", b"k", b"v"]) + encode_command([b"DEL", b"k"])
+               + encode_command([b"EXISTS", b"k"]))
+    assert [c.read() for _ in range(3)] == [RETRY_OVERTAKEN, b":0\r\n", b":0\r\n"]
+    assert direct.exists("k") == 0
+    # Calls that all found the library missing are all sent again, in order.
+    direct.execute_command("FUNCTION", "FLUSH")
+    c.send_raw(encode_command([b"EXSET", b"k", b"1"]) + encode_command([b"EXGET", b"k"])
+               + encode_command([b"EXSET", b"k", b"2"]))
+    assert [c.read() for _ in range(3)] == [b"+OK\r\n", b"*2\r\n$1\r\n1\r\n:1\r\n", b"+OK\r\n"]
 
 
 def test_thousand_concurrent_connections(proxy, direct):
