@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import struct
 import threading
+from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 
 import numpy as np
@@ -149,13 +151,14 @@ class GisIndex:
         return self.kind[pos] == POINT
 
     def parts(self, pos: int) -> list[Part]:
-        """The member's polygon map, parsed on first use and kept within a budget."""
+        """The member's polygon map, parsed on first use and kept while the parsed
+        geometries stay within a budget (four times the raw data, at least 4 MB)."""
         found = self._parts.get(pos)
         if found is None:
             text = self.wkt(pos)
             found = polygon_map(parse_geometry(text))
-            cost = 64 + 4 * len(text)
-            if self._parts_bytes + cost > max(self.base_bytes, 1 << 20):
+            cost = 200 + 12 * len(text)  # tuples of two floats per ~20 bytes of text
+            if self._parts_bytes + cost > max(4 * self.base_bytes, 4 << 20):
                 self._parts.clear()
                 self._parts_bytes = 0
             self._parts[pos] = found
@@ -164,8 +167,9 @@ class GisIndex:
 
     @property
     def nbytes(self) -> int:
-        """What this index may take: its base, and as much again for parsed geometries."""
-        return 2 * self.base_bytes if self.base_bytes > (1 << 20) else self.base_bytes + (1 << 20)
+        """What this index takes: the raw data and arrays, its grid, parsed geometries."""
+        grid = self._grid.nbytes if self._grid is not None else 0
+        return self.base_bytes + grid + self._parts_bytes
 
     # ----- candidates -------------------------------------------------------------
 
@@ -186,83 +190,105 @@ def _overlap_mask(index: GisIndex, rows, minx: float, miny: float, maxx: float, 
     )
 
 
+# One (member, bounds) entry of a cell, packed: read back with struct.iter_unpack.
+_ENTRY = struct.Struct("<q4d")
+_ENTRY_DTYPE = np.dtype([("pos", "<i8"), ("minx", "<f8"), ("miny", "<f8"), ("maxx", "<f8"), ("maxy", "<f8")])
+_MAX_CELLS_LOOKED_UP = 64
+
+
 class _Grid:
-    """Members bucketed by the square cells their bounds cover (a sorted array of cell
-    keys with the members of each); members whose bounds are not finite or cover many
-    cells are kept apart and tested by every query."""
+    """Members bucketed by the square cells their bounds cover: sorted cell keys, and per
+    cell its members with their bounds packed, so a small query is a bisection and a
+    short loop. Members whose bounds are not finite or cover many cells are kept apart
+    and tested by every query."""
 
     def __init__(self, index: GisIndex):
         self.index = index
         minx, miny, maxx, maxy = index.minx, index.miny, index.maxx, index.maxy
         finite = np.isfinite(minx) & np.isfinite(miny) & np.isfinite(maxx) & np.isfinite(maxy)
         rows = np.flatnonzero(finite)
-        self.always = np.flatnonzero(~finite)
+        always = np.flatnonzero(~finite)
         self.cell = 0.0
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.starts = np.zeros(1, dtype=np.int64)
-        self.members = np.zeros(0, dtype=np.int64)
-        if not len(rows):
-            return
-        self.ox, self.oy = float(minx[rows].min()), float(miny[rows].min())
-        span = max(float(maxx[rows].max()) - self.ox, float(maxy[rows].max()) - self.oy)
-        typical = float(np.median(np.maximum(maxx[rows] - minx[rows], maxy[rows] - miny[rows])))
-        cell = max(typical, span / math.sqrt(len(rows)))
-        self.cell = cell if cell > 0 and math.isfinite(cell) else 1.0
-        x0, x1 = self._cells(minx[rows], self.ox), self._cells(maxx[rows], self.ox)
-        y0, y1 = self._cells(miny[rows], self.oy), self._cells(maxy[rows], self.oy)
-        width, height = x1 - x0 + 1, y1 - y0 + 1
-        count = width * height
-        ok = (count <= _GRID_MAX_CELLS_PER_MEMBER) & (x1 < _CELL_RANGE) & (y1 < _CELL_RANGE)
-        self.always = np.sort(np.concatenate([self.always, rows[~ok]]))
-        rows, x0, y0, height, count = rows[ok], x0[ok], y0[ok], height[ok], count[ok].astype(np.int64)
-        # One entry per (member, covered cell).
-        rep = np.repeat(np.arange(len(rows)), count)
-        k = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
-        keys = (x0[rep] + k // height[rep]).astype(np.int64) * _CELL_RANGE + (y0[rep] + k % height[rep]).astype(np.int64)
-        members = rows[rep]
-        order = np.lexsort((members, keys))
-        keys, members = keys[order], members[order]
-        self.keys, first = np.unique(keys, return_index=True)
-        self.starts = np.append(first, len(keys)).astype(np.int64)
-        self.members = members
+        self.ox = self.oy = 0.0
+        self.keys = array("q")
+        self.starts = array("q", [0])
+        self.entries = b""
+        if len(rows):
+            self.ox, self.oy = float(minx[rows].min()), float(miny[rows].min())
+            span = max(float(maxx[rows].max()) - self.ox, float(maxy[rows].max()) - self.oy)
+            typical = float(np.median(np.maximum(maxx[rows] - minx[rows], maxy[rows] - miny[rows])))
+            cell = max(typical, span / math.sqrt(len(rows)))
+            self.cell = cell if cell > 0 and math.isfinite(cell) else 1.0
+            x0, x1 = self._cells(minx[rows], self.ox), self._cells(maxx[rows], self.ox)
+            y0, y1 = self._cells(miny[rows], self.oy), self._cells(maxy[rows], self.oy)
+            height = y1 - y0 + 1
+            count = (x1 - x0 + 1) * height
+            ok = (count <= _GRID_MAX_CELLS_PER_MEMBER) & (x1 < _CELL_RANGE) & (y1 < _CELL_RANGE)
+            always = np.sort(np.concatenate([always, rows[~ok]]))
+            rows, x0, y0, height, count = rows[ok], x0[ok], y0[ok], height[ok], count[ok].astype(np.int64)
+            # One entry per (member, covered cell).
+            rep = np.repeat(np.arange(len(rows)), count)
+            k = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+            keys = (x0[rep] + k // height[rep]).astype(np.int64) * _CELL_RANGE + (y0[rep] + k % height[rep]).astype(
+                np.int64)
+            members = rows[rep]
+            order = np.lexsort((members, keys))
+            keys, members = keys[order], members[order]
+            unique, first = np.unique(keys, return_index=True)
+            self.keys = array("q", unique.tolist())
+            self.starts = array("q", first.tolist() + [len(keys)])
+            self.entries = self._pack(members)
+        self.always = always
+        self.always_entries = self._pack(always)
+        self.nbytes = len(self.entries) + len(self.always_entries) + 16 * len(self.keys) + 200
+
+    def _pack(self, members) -> bytes:
+        index = self.index
+        packed = np.empty(len(members), dtype=_ENTRY_DTYPE)
+        packed["pos"] = members
+        for f in ("minx", "miny", "maxx", "maxy"):
+            packed[f] = getattr(index, f)[members]
+        return packed.tobytes()
 
     def _cells(self, values, origin: float):
         return np.floor((values - origin) / self.cell)
 
     def query(self, minx: float, miny: float, maxx: float, maxy: float) -> list[int]:
-        index = self.index
         if not self.cell or not (
             math.isfinite(minx) and math.isfinite(miny) and math.isfinite(maxx) and math.isfinite(maxy)
         ):
             return self._scan(minx, miny, maxx, maxy)
-        cell = self.cell
+        cell, ox, oy = self.cell, self.ox, self.oy
         # An inverted box still overlaps the members spanning it: take the cells between.
-        xa, xb = sorted((math.floor((minx - self.ox) / cell), math.floor((maxx - self.ox) / cell)))
-        ya, yb = sorted((math.floor((miny - self.oy) / cell), math.floor((maxy - self.oy) / cell)))
+        xa, xb = math.floor((minx - ox) / cell), math.floor((maxx - ox) / cell)
+        if xa > xb:
+            xa, xb = xb, xa
+        ya, yb = math.floor((miny - oy) / cell), math.floor((maxy - oy) / cell)
+        if ya > yb:
+            ya, yb = yb, ya
         xa, ya = max(xa, 0), max(ya, 0)
         xb, yb = min(xb, _CELL_RANGE - 1), min(yb, _CELL_RANGE - 1)
-        keys = self.keys
-        if xa > xb or ya > yb or not len(keys):
-            found = self.members[:0]
-        elif (xb - xa + 1) * (yb - ya + 1) > 64:
+        if xa <= xb and ya <= yb and (xb - xa + 1) * (yb - ya + 1) > _MAX_CELLS_LOOKED_UP:
             return self._scan(minx, miny, maxx, maxy)
-        elif xa == xb and ya == yb:
-            key = xa * _CELL_RANGE + ya
-            at = int(np.searchsorted(keys, key))
-            found = self.members[self.starts[at] : self.starts[at + 1]] if at < len(keys) and keys[at] == key \
-                else self.members[:0]
-        else:
-            wanted = np.array([x * _CELL_RANGE + y for x in range(xa, xb + 1) for y in range(ya, yb + 1)],
-                              dtype=np.int64)
-            at = np.searchsorted(keys, wanted)
-            at = at[(at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == wanted)].tolist()
-            found = np.unique(np.concatenate([self.members[self.starts[a] : self.starts[a + 1]] for a in at]
-                                             + [self.members[:0]]))
-        if len(self.always):
-            found = np.union1d(found, self.always)
-        if not len(found):
-            return []
-        return found[_overlap_mask(index, found, minx, miny, maxx, maxy)].tolist()
+        keys, starts, entries, size = self.keys, self.starts, self.entries, _ENTRY.size
+        found: list[int] = []
+        cells = 0
+        for x in range(xa, xb + 1):
+            for y in range(ya, yb + 1):
+                key = x * _CELL_RANGE + y
+                at = bisect_left(keys, key)
+                if at < len(keys) and keys[at] == key:
+                    cells += 1
+                    for pos, a, b, c, d in _ENTRY.iter_unpack(entries[starts[at] * size : starts[at + 1] * size]):
+                        if not (minx > c or a > maxx or miny > d or b > maxy):
+                            found.append(pos)
+        if self.always_entries:
+            cells += 1
+            for pos, a, b, c, d in _ENTRY.iter_unpack(self.always_entries):
+                if not (minx > c or a > maxx or miny > d or b > maxy):
+                    found.append(pos)
+        # One cell's members come sorted; from several, a member may come more than once.
+        return sorted(set(found)) if cells > 1 else found
 
     def _scan(self, minx: float, miny: float, maxx: float, maxy: float) -> list[int]:
         every = np.arange(self.index.size)
@@ -277,12 +303,12 @@ DEFAULT_CACHE_MB = 512
 
 class IndexCache:
     """GisIndex by (database, key); least recently used out first, within max_bytes
-    (the newest index stays even when it alone is larger)."""
+    (the newest index stays even when it alone is larger). An index grows as queries
+    parse its geometries, so the total is counted again on every insertion."""
 
     def __init__(self, max_bytes: int = DEFAULT_CACHE_MB << 20):
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[int, bytes], GisIndex] = OrderedDict()
-        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple[int, bytes]) -> GisIndex | None:
@@ -294,18 +320,13 @@ class IndexCache:
 
     def put(self, key: tuple[int, bytes], index: GisIndex) -> None:
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old.nbytes
+            self._entries.pop(key, None)
             self._entries[key] = index
-            self._bytes += index.nbytes
             self._trim()
 
     def drop(self, key: tuple[int, bytes]) -> None:
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old.nbytes
+            self._entries.pop(key, None)
 
     def resize(self, max_bytes: int) -> None:
         with self._lock:
@@ -313,18 +334,19 @@ class IndexCache:
             self._trim()
 
     def _trim(self) -> None:
-        while len(self._entries) > 1 and self._bytes > self.max_bytes:
+        total = sum(e.nbytes for e in self._entries.values())
+        while len(self._entries) > 1 and total > self.max_bytes:
             _, dropped = self._entries.popitem(last=False)
-            self._bytes -= dropped.nbytes
+            total -= dropped.nbytes
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._bytes = 0
 
     @property
     def bytes(self) -> int:
-        return self._bytes
+        with self._lock:
+            return sum(e.nbytes for e in self._entries.values())
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -53,12 +53,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=int(_env("WORKERS", "1")),
                    help="proxy processes sharing the port with SO_REUSEPORT (default 1); the proxy is "
                         "stateless, so more workers only add CPU")
+    p.add_argument("--gis-cache-mb", type=int, default=_env("GIS_CACHE_MB", None),
+                   help="memory for the TairGis indexes of each proxy process, least recently used "
+                        "keys out first (default 512)")
     p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.gis_cache_mb is not None:
+        from tairproxy.modules.tairgis import set_cache_size
+
+        set_cache_size(args.gis_cache_mb)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         import uvloop
