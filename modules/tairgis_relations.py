@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
+
 from tairproxy.modules.tairgis_geometry import (
     COLLECTION,
     LINESTRING,
@@ -77,8 +79,25 @@ def polygon_map(g: Geom) -> list[Part]:
     return parts
 
 
-def _xy(coords) -> list[tuple[float, float]]:
-    return [(c[0], c[1]) for c in coords]
+class Ring(list):
+    """A ring or line: (x, y) tuples, with its edges as arrays once it is long enough for
+    the vectorised tests (built on first use, kept with the parsed geometry)."""
+
+    __slots__ = ("_edges",)
+
+    def edges(self) -> tuple:
+        """Edge i runs from point i to point i + 1, the last one back to the first."""
+        try:
+            return self._edges
+        except AttributeError:
+            xy = np.array(self, dtype=np.float64).reshape(-1, 2)
+            ax, ay = xy[:, 0], xy[:, 1]
+            self._edges = (ax, ay, np.roll(ax, -1), np.roll(ay, -1))
+            return self._edges
+
+
+def _xy(coords) -> Ring:
+    return Ring((c[0], c[1]) for c in coords)
 
 
 def _flatten(g: Geom) -> list[Geom]:
@@ -97,7 +116,7 @@ def _misread_polygon(g: Geom) -> list[tuple[float, float]]:
     the points from where the first ring's point count is stored. Only GIS.WITHIN ever
     looks at these points (the part's type matches no other test)."""
     if not g.data:
-        return []
+        return Ring()
     dims = 2 + g.z + g.m
     rings = g.data[0]
     raw = b"".join(
@@ -107,7 +126,7 @@ def _misread_polygon(g: Geom) -> list[tuple[float, float]]:
     want = len(rings) * dims * 8
     raw = raw[:want].ljust(want, b"\0")  # past the end the module reads whatever follows
     values = struct.unpack(f"<{len(rings) * dims}d", raw)
-    return [(values[i * dims], values[i * dims + 1]) for i in range(len(rings))]
+    return Ring((values[i * dims], values[i * dims + 1]) for i in range(len(rings)))
 
 
 # ---------------------------------------------------------------------------
@@ -131,8 +150,16 @@ def raycast(px: float, py: float, ax: float, ay: float, bx: float, by: float) ->
     return RAY_OUT
 
 
+# Past this many edges (or pairs of edges) the tests run on arrays: the same IEEE
+# operations in the same order, so the same answers, element by element.
+_VECTOR_EDGES = 48
+_VECTOR_BLOCK = 1 << 20
+
+
 def inside_ring(p: tuple[float, float], ring: list, on_ring: bool) -> bool:
     """insideshpext: odd number of crossings; a point on the ring answers on_ring."""
+    if len(ring) > _VECTOR_EDGES and isinstance(ring, Ring):
+        return bool(_inside_ring_array(np.array([p[0]]), np.array([p[1]]), ring, on_ring)[0])
     px, py = p
     inside = False
     n = len(ring)
@@ -162,6 +189,76 @@ def point_inside(p: tuple[float, float], exterior: list, holes: list) -> bool:
         if inside_ring(p, hole, False):
             return False
     return True
+
+
+def _inside_ring_array(px, py, ring: Ring, on_ring: bool):
+    """inside_ring for many points at once (arrays px, py): one answer per point."""
+    ax, ay, bx, by = ring.edges()
+    out = np.empty(len(px), dtype=bool)
+    step = max(1, _VECTOR_BLOCK // len(ax))
+    with np.errstate(all="ignore"):
+        for k in range(0, len(px), step):
+            x, y = px[k : k + step, None], py[k : k + step, None]
+            point_edge = (ax == bx) & (ay == by)
+            on = (point_edge & (x == ax) & (y == ay)) | (
+                ~point_edge
+                & (((ax <= x) & (x <= bx)) | ((bx <= x) & (x <= ax)))
+                & (((ay <= y) & (y <= by)) | ((by <= y) & (y <= ay)))
+                & ((y - ay) * (bx - ax) == (x - ax) * (by - ay))
+            )
+            left = ~point_edge & ((ay > y) != (by > y)) & (x < (bx - ax) * (y - ay) / (by - ay) + ax)
+            out[k : k + step] = np.where(on.any(axis=1), on_ring, np.count_nonzero(left, axis=1) % 2 == 1)
+    return out
+
+
+def points_inside(points, exterior: list, holes: list):
+    """point_inside for every point (a list of pairs or an (n, 2) array): a boolean array."""
+    xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    px, py = xy[:, 0], xy[:, 1]
+    inside = _inside_ring_array(px, py, _as_ring(exterior), True)
+    for hole in holes:
+        if inside.any():
+            inside &= ~_inside_ring_array(px, py, _as_ring(hole), False)
+    return inside
+
+
+def _as_ring(ring: list) -> Ring:
+    return ring if isinstance(ring, Ring) else Ring(ring)
+
+
+def _segments_intersect_array(ax, ay, bx, by, cx, cy, dx, dy):
+    """segments_intersect on broadcast arrays of segments a-b and c-d."""
+    with np.errstate(all="ignore"):
+        ab_down, cd_down = ay > by, cy > dy
+        apart_y = np.where(ab_down, np.where(cd_down, (by > cy) | (ay < dy), (by > dy) | (ay < cy)),
+                           np.where(cd_down, (ay > cy) | (by < dy), (ay > dy) | (by < cy)))
+        ab_left, cd_left = ax > bx, cx > dx
+        apart_x = np.where(ab_left, np.where(cd_left, (bx > cx) | (ax < dx), (bx > dx) | (ax < cx)),
+                           np.where(cd_left, (ax > cx) | (bx < dx), (ax > dx) | (bx < cx)))
+        cmpx, cmpy, rx, ry = cx - ax, cy - ay, bx - ax, by - ay
+        cmpxr = cmpx * ry - cmpy * rx
+        collinear = ((cx - ax <= 0) != (cx - bx <= 0)) | ((cy - ay <= 0) != (cy - by <= 0))
+        sx, sy = dx - cx, dy - cy
+        cmpxs = cmpx * sy - cmpy * sx
+        rxs = rx * sy - ry * sx
+        rxsr = 1 / rxs
+        t, u = cmpxs * rxsr, cmpxr * rxsr
+        crossing = (rxs != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
+        return ~apart_y & ~apart_x & np.where(cmpxr == 0, collinear, crossing)
+
+
+def _any_edges_intersect(shape: list, exterior: list) -> bool:
+    """Any edge of one ring (closing edge included) meeting any edge of the other."""
+    sax, say, sbx, sby = _as_ring(shape).edges()
+    eax, eay, ebx, eby = _as_ring(exterior).edges()
+    step = max(1, _VECTOR_BLOCK // len(eax))
+    for k in range(0, len(sax), step):
+        sl = slice(k, k + step)
+        hit = _segments_intersect_array(sax[sl, None], say[sl, None], sbx[sl, None], sby[sl, None],
+                                        eax, eay, ebx, eby)
+        if hit.any():
+            return True
+    return False
 
 
 def segments_intersect(a, b, c, d) -> bool:
@@ -222,6 +319,9 @@ def line_crosses_polygon(a, b, exterior: list, holes: list) -> bool:
     """polyLineIntersect: an end inside, or the segment crossing an exterior edge."""
     if point_inside(a, exterior, holes) or point_inside(b, exterior, holes):
         return True
+    if len(exterior) > _VECTOR_EDGES:
+        ex, ey, fx, fy = _as_ring(exterior).edges()
+        return bool(_segments_intersect_array(a[0], a[1], b[0], b[1], ex, ey, fx, fy).any())
     return any(segments_intersect(a, b, e1, e2) for e1, e2 in _edges(exterior))
 
 
@@ -229,6 +329,12 @@ def line_inside_polygon(a, b, exterior: list, holes: list) -> bool:
     """polyLineInside: both ends inside and an even number of proper exterior crossings."""
     if not point_inside(a, exterior, holes) or not point_inside(b, exterior, holes):
         return False
+    if len(exterior) > _VECTOR_EDGES:
+        ring = _as_ring(exterior)
+        ex, ey, fx, fy = ring.edges()
+        crossing = _segments_intersect_array(a[0], a[1], b[0], b[1], ex, ey, fx, fy)
+        crossing &= ~_on_edges(a, ring) & ~_on_edges(b, ring)
+        return np.count_nonzero(crossing) % 2 == 0
     crossings = 0
     for e1, e2 in _edges(exterior):
         if segments_intersect(a, b, e1, e2) and (
@@ -238,11 +344,29 @@ def line_inside_polygon(a, b, exterior: list, holes: list) -> bool:
     return crossings % 2 == 0
 
 
+def _on_edges(p, ring: Ring):
+    """raycast(p, edge) == RAY_ON for every edge of the ring."""
+    ax, ay, bx, by = ring.edges()
+    x, y = p
+    point_edge = (ax == bx) & (ay == by)
+    with np.errstate(all="ignore"):
+        return (point_edge & (x == ax) & (y == ay)) | (
+            ~point_edge
+            & (((ax <= x) & (x <= bx)) | ((bx <= x) & (x <= ax)))
+            & (((ay <= y) & (y <= by)) | ((by <= y) & (y <= ay)))
+            & ((y - ay) * (bx - ax) == (x - ax) * (by - ay))
+        )
+
+
 def polygon_inside(shape: list, exterior: list, holes: list) -> bool:
     """polyPolygonInside: every vertex inside, and no hole inside the shape."""
-    for p in shape:
-        if not point_inside(p, exterior, holes):
+    if len(shape) > 1 and len(exterior) > _VECTOR_EDGES:
+        if not points_inside(shape, exterior, holes).all():
             return False
+    else:
+        for p in shape:
+            if not point_inside(p, exterior, holes):
+                return False
     for hole in holes:
         if polygon_inside(hole, shape, []):
             return False
@@ -293,10 +417,14 @@ def polygons_intersect(shape: list, exterior: list, holes: list) -> bool:
     eminx, eminy, emaxx, emaxy = _rect(exterior)
     if sminy > emaxy or smaxy < eminy or sminx > emaxx or smaxx < eminx:
         return False
-    for s1, s2 in _edges(shape):
-        for e1, e2 in _edges(exterior):
-            if segments_intersect(s1, s2, e1, e2):
-                return True
+    if len(shape) * len(exterior) > _VECTOR_EDGES * 8:
+        if _any_edges_intersect(shape, exterior):
+            return True
+    else:
+        for s1, s2 in _edges(shape):
+            for e1, e2 in _edges(exterior):
+                if segments_intersect(s1, s2, e1, e2):
+                    return True
     return _nested(shape, exterior, holes)
 
 

@@ -7,9 +7,12 @@ then each rule through the proxy, as GIS.CONTAINS / WITHIN / INTERSECTS / SEARCH
 from __future__ import annotations
 
 import math
+import random
 
+import numpy as np
 import pytest
 
+from tairproxy.modules import tairgis_relations as relations
 from tairproxy.modules.tairgis_geometry import parse_geometry
 from tairproxy.modules.tairgis_relations import (
     MULTIPOLYGON,
@@ -18,12 +21,18 @@ from tairproxy.modules.tairgis_relations import (
     RAY_LEFT,
     RAY_ON,
     RAY_OUT,
+    Ring,
     contains,
     ex_intersects,
     inside_ring,
     intersects,
+    line_crosses_polygon,
+    line_inside_polygon,
     point_inside,
+    polygon_inside,
     polygon_map,
+    polygons_contain,
+    polygons_intersect,
     raycast,
     segments_intersect,
     within,
@@ -238,3 +247,58 @@ def test_single_polygon_multipolygon_members(raw):
     assert raw("GIS.WITHIN", "m", "POLYGON((-1 -1,1 -1,1 1,-1 1,-1 -1))", "WITHOUTWKT") == found(1, "mp")
     assert raw("GIS.WITHIN", "m", "POLYGON((1 1,2 1,2 2,1 2,1 1))") == found(0)
     assert raw("GIS.CONTAINS", "none", "POINT(1 1)") == EMPTY
+
+
+# ----------------------------------------------------------------- arrays = loops
+
+
+def _random_ring(rng, n: int) -> list:
+    def v():
+        r = rng.random()
+        if r < 0.02:
+            return rng.choice([math.nan, math.inf, -math.inf])
+        return float(rng.randint(-6, 6)) if r < 0.5 else rng.uniform(-6, 6)
+
+    pts = [(v(), v()) for _ in range(n)]
+    if rng.random() < 0.5:
+        pts.append(pts[0])
+    return pts
+
+
+def test_vectorised_tests_answer_as_the_loops(monkeypatch):
+    """Long rings are tested with numpy: every answer must be the element-by-element one,
+    grid points (on edges and vertices), NaN and infinities included."""
+    rng = random.Random(11)
+    cases = []
+    for _ in range(60):
+        ext, hole, other = _random_ring(rng, 60), _random_ring(rng, 55), _random_ring(rng, rng.choice([3, 70]))
+        points = [(float(rng.randint(-6, 6)), float(rng.randint(-6, 6))) for _ in range(20)] + ext[:5]
+        cases.append((ext, hole, other, points))
+
+    def answers():
+        out = []
+        for ext, hole, other, points in cases:
+            e, h, o = Ring(ext), Ring(hole), Ring(other)
+            out.append([point_inside(p, e, [h]) for p in points])
+            out.append([inside_ring(p, e, False) for p in points])
+            out.append([polygons_intersect(o, e, [h]), polygons_contain(o, e, [h]), polygon_inside(o, e, [h]),
+                        polygon_inside(e, o, [])])
+            out.append([line_crosses_polygon(a, b, e, [h]) for a, b in zip(points, points[1:], strict=False)])
+            out.append([line_inside_polygon(a, b, e, [h]) for a, b in zip(points, points[1:], strict=False)])
+        return out
+
+    vectorised = answers()
+    monkeypatch.setattr(relations, "_VECTOR_EDGES", 10**9)
+    assert answers() == vectorised
+    assert sum(sum(map(bool, row)) for row in vectorised) > 100  # not all false
+
+
+def test_vectorised_segment_test_is_the_scalar_one():
+    rng = random.Random(5)
+    segs = [tuple(_random_ring(rng, 2)) for _ in range(400)]
+    a = np.array([s[0] for s in segs])
+    b = np.array([s[1] for s in segs])
+    got = relations._segments_intersect_array(a[:, None, 0], a[:, None, 1], b[:, None, 0], b[:, None, 1],
+                                              a[None, :, 0], a[None, :, 1], b[None, :, 0], b[None, :, 1])
+    want = [[segments_intersect(s[0], s[1], t[0], t[1]) for t in segs] for s in segs]
+    assert got.tolist() == want
