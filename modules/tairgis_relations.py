@@ -80,10 +80,18 @@ def polygon_map(g: Geom) -> list[Part]:
 
 
 class Ring(list):
-    """A ring or line: (x, y) tuples, with its edges as arrays once it is long enough for
-    the vectorised tests (built on first use, kept with the parsed geometry)."""
+    """A ring or line: (x, y) tuples, with its edges as (ax, ay, bx, by) tuples or, once it
+    is long enough for the vectorised tests, as arrays (built on first use, kept with the
+    parsed geometry)."""
 
-    __slots__ = ("_edges",)
+    __slots__ = ("_edges", "_tuples")
+
+    def edge_tuples(self) -> list[tuple[float, float, float, float]]:
+        try:
+            return self._tuples
+        except AttributeError:
+            self._tuples = _edge_tuples(self)
+            return self._tuples
 
     def edges(self) -> tuple:
         """Edge i runs from point i to point i + 1, the last one back to the first."""
@@ -94,6 +102,11 @@ class Ring(list):
             ax, ay = xy[:, 0], xy[:, 1]
             self._edges = (ax, ay, np.roll(ax, -1), np.roll(ay, -1))
             return self._edges
+
+
+def _edge_tuples(ring: list) -> list[tuple[float, float, float, float]]:
+    n = len(ring)
+    return [(*ring[i], *ring[i + 1 if i + 1 < n else 0]) for i in range(n)]
 
 
 def _xy(coords) -> Ring:
@@ -158,14 +171,15 @@ _VECTOR_BLOCK = 1 << 20
 
 def inside_ring(p: tuple[float, float], ring: list, on_ring: bool) -> bool:
     """insideshpext: odd number of crossings; a point on the ring answers on_ring."""
-    if len(ring) > _VECTOR_EDGES and isinstance(ring, Ring):
-        return bool(_inside_ring_array(np.array([p[0]]), np.array([p[1]]), ring, on_ring)[0])
+    if isinstance(ring, Ring):
+        if len(ring) > _VECTOR_EDGES:
+            return bool(_inside_ring_array(np.array([p[0]]), np.array([p[1]]), ring, on_ring)[0])
+        edges = ring.edge_tuples()
+    else:
+        edges = _edge_tuples(ring)
     px, py = p
     inside = False
-    n = len(ring)
-    for i in range(n):
-        ax, ay = ring[i]
-        bx, by = ring[i + 1] if i + 1 < n else ring[0]
+    for ax, ay, bx, by in edges:
         if ax == bx and ay == by:
             if px == ax and py == ay:
                 return on_ring
