@@ -468,7 +468,7 @@ def gis_getall(args: list[bytes], db: int) -> Call:
 def _getall_flags(args: list[bytes]) -> bool | Error:
     """GIS.GETALL runs Tair's option scanner without a search context: WITHOUTWKT and
     friends work; the errors it reports before touching that context are reproduced;
-    where the module would dereference it (and crash the server) we ignore the option."""
+    where the module would use that context (and crash the server) we answer an error."""
     withvalue = True
     i, argc = 2, len(args)
     while i < argc:
@@ -478,30 +478,36 @@ def _getall_flags(args: list[bytes]) -> bool | Error:
                 return Error(NEED_RADIUS.encode())
             if string2d(args[i + 1]) is None:
                 return Error(NEED_LONGITUDE.encode())
-            i += 4
+            return _getall_unsupported(word)
         elif word == b"GEOM":
             if i == argc - 1:
                 return Error(NEED_GEOMETRY.encode())
             if QUERY_GEOMETRIES.get(args[i + 1]) is None:
                 return Error(INVALID.encode())
-            i += 1
+            return _getall_unsupported(word)
         elif word == b"MEMBER":
             if i >= argc - 3:
                 return Error(NEED_MEMBER.encode())
-            i += 3
+            return _getall_unsupported(word)
         elif word in (b"COUNT", b"LIMIT"):
             is_count = word == b"COUNT"
             if i == argc - 1:
                 return Error((COUNT_NEEDED if is_count else LIMIT_NEEDED).encode())
             if parse_int64(args[i + 1]) is None:
                 return Error((COUNT_NOT_NUMBER if is_count else LIMIT_NOT_NUMBER).encode())
-            i += 1
+            return _getall_unsupported(word)
+        elif word in (b"ASC", b"DESC"):
+            return _getall_unsupported(word)
         elif word == b"WITHVALUE":
             withvalue = True
         elif word in (b"WITHOUTVALUE", b"WITHOUTWKT"):
             withvalue = False
         i += 1
     return withvalue
+
+
+def _getall_unsupported(word: bytes) -> Error:
+    return Error(b"ERR tairproxy: GIS.GETALL does not take %s (it stops the real module)" % word)
 
 
 # ---------------------------------------------------------------------------

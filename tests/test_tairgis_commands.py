@@ -216,8 +216,13 @@ def test_getall_option_errors(raw):
     assert raw("GIS.GETALL", "k", "COUNT", "x") == err("ERR count must be number")
     assert raw("GIS.GETALL", "k", "LIMIT") == err("ERR limit need number")
     assert raw("GIS.GETALL", "k", "LIMIT", "1.5") == err("ERR limit must be number")
-    # Where Tair's module would crash the server, the option is ignored.
-    assert raw("GIS.GETALL", "k", "COUNT", "1", "ASC", "RADIUS", "1", "2", "3", "km", "WITHOUTWKT") == strings("a")
+    # Where Tair's module would crash the server (it has no search context to fill), an error.
+    for opts in (["COUNT", "1"], ["LIMIT", "0"], ["asc"], ["DESC"], ["RADIUS", "1", "2", "3", "km"],
+                 ["GEOM", "POINT(1 1)"], ["MEMBER", "a", "1", "km"], ["WITHOUTWKT", "COUNT", "-1"]):
+        word = next(o for o in opts if o not in ("WITHOUTWKT",)).upper()
+        assert raw("GIS.GETALL", "k", *opts) == err(
+            f"ERR tairproxy: GIS.GETALL does not take {word} (it stops the real module)"
+        )
 
 
 # ----------------------------------------------------------------- CONTAINS / WITHIN / INTERSECTS
