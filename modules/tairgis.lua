@@ -235,7 +235,7 @@ end}
 -- when it still matches, or {} for no key, else what to rebuild the index from:
 -- {stamp, the lengths of HGETALL's items as decimal text, the items concatenated}
 -- (two strings instead of one per item: the proxy reads them with a few array passes).
--- ARGV: one stamp per key.
+-- ARGV: one stamp per key. With one key, its answer is the reply (not an array of one).
 server.register_function{function_name = 'tp_gis_read', flags = {'no-writes'}, callback = function(keys, a)
     local states = {}
     for i = 1, #keys do
@@ -260,6 +260,9 @@ server.register_function{function_name = 'tp_gis_read', flags = {'no-writes'}, c
             end
             out[i] = {stamp, table.concat(lens, ' '), table.concat(all)}
         end
+    end
+    if #keys == 1 then
+        return out[1]
     end
     return out
 end}

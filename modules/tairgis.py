@@ -50,11 +50,13 @@ from tairproxy.modules.tairgis_relations import (
     RELATIONS,
     WITHIN,
     Part,
+    Ring,
+    point_query,
     points_inside,
     polygon_map,
     within,
 )
-from tairproxy.resp import Error
+from tairproxy.resp import Encoded, Error
 
 LUA_FILE = "tairgis.lua"
 
@@ -127,13 +129,31 @@ _SIMPLE_POINT = re.compile(
 )
 
 
-class _Query:
-    """A query geometry as exgsearchInner uses it: its polygon map and R-tree box."""
+def _simple_point(raw: bytes) -> tuple[float, float] | None:
+    """"POINT (x y)" with plain decimals (what most queries are), read without a regular
+    expression; anything else (exponents, other spellings) goes to the full reader."""
+    if raw[:5] in (b"POINT", b"point") and raw[-1:] == b")":
+        head, paren, body = raw[5:-1].partition(b"(")
+        if paren and not head.strip():
+            coords = body.split()
+            if len(coords) == 2 and _plain_decimal(coords[0]) and _plain_decimal(coords[1]):
+                return float(coords[0]), float(coords[1])
+    simple = _SIMPLE_POINT.match(raw)
+    if simple is not None:
+        return float(simple.group(1)), float(simple.group(2))
+    return None
 
-    __slots__ = ("parts", "bounds")
 
-    def __init__(self, parts: list[Part], bounds: tuple[float, float, float, float]):
-        self.parts, self.bounds = parts, bounds
+def _plain_decimal(text: bytes) -> bool:
+    """[+-]digits[.digits], [+-].digits or [+-]digits. — all of it what strtod reads."""
+    if text[:1] in (b"+", b"-"):
+        text = text[1:]
+    whole, _, fraction = text.partition(b".")
+    return (whole.isdigit() or not whole) and (fraction.isdigit() or not fraction) and bool(whole or fraction)
+
+
+# A query geometry as exgsearchInner uses it: its polygon map and its R-tree box.
+_Query = tuple[list[Part], tuple[float, float, float, float]]
 
 
 class _QueryGeometries:
@@ -145,20 +165,18 @@ class _QueryGeometries:
 
     def get(self, raw: bytes) -> _Query | None:
         """The query, or None where the module answers "ERR invalid geometry"."""
+        point = _simple_point(raw)
+        if point is not None:  # cheaper to read again than to keep
+            x, y = point
+            return [(POINT, [point], [])], (x, y, x, y)
+        found = self._parsed.get(raw, self)
+        if found is not self:
+            return found
         try:
-            return self._parsed[raw]
-        except KeyError:
-            pass
-        simple = _SIMPLE_POINT.match(raw)
-        if simple is not None:
-            x, y = float(simple.group(1)), float(simple.group(2))
-            found: _Query | None = _Query([(POINT, [(x, y)], [])], (x, y, x, y))
-        else:
-            try:
-                geom = parse_geometry(raw)
-                found = _Query(polygon_map(geom), geom.bounds())
-            except InvalidGeometry:
-                found = None
+            geom = parse_geometry(raw)
+            found = polygon_map(geom), geom.bounds()
+        except InvalidGeometry:
+            found = None
         if len(self._parsed) >= self.limit:
             self._parsed.clear()
         self._parsed[raw] = found
@@ -178,46 +196,46 @@ def _read_call(db: int, keys: list[bytes], answer) -> Call:
     held = [CACHE.get((db, k)) for k in keys]
 
     def transform(reply):
-        indexes = []
-        for key, item, index in zip(keys, reply, held, strict=True):
-            if isinstance(item, list):
-                ck = (db, key)
-                if not item:
-                    CACHE.drop(ck)
-                    index = None
-                else:
-                    current = CACHE.get(ck)
-                    if current is not None and current.stamp == item[0]:
-                        index = current  # a concurrent read already built this state
-                    else:
-                        index = GisIndex(*item)
-                        CACHE.put(ck, index)
-            indexes.append(index)
-        return answer(indexes)
+        items = [reply] if len(keys) == 1 else reply  # one key: its answer is the reply
+        return answer([_current(db, k, item, h) for k, item, h in zip(keys, items, held, strict=True)])
 
     return Call("tp_gis_read", list(keys), [h.stamp if h is not None else b"" for h in held],
                 readonly=True, transform=transform)
 
 
+def _current(db: int, key: bytes, item, held: GisIndex | None) -> GisIndex | None:
+    """The index a read answers from, given tp_gis_read's answer for its key: the one it
+    held (the stamp came back), a new one (the data came), or None (no key)."""
+    if not isinstance(item, list):
+        return held
+    ck = (db, key)
+    if not item:
+        CACHE.drop(ck)
+        return None
+    current = CACHE.get(ck)
+    if current is not None and current.stamp == item[0]:
+        return current  # a concurrent read already built this state
+    index = GisIndex(*item)
+    CACHE.put(ck, index)
+    return index
+
+
 class _Search:
-    """Tair's searchContext after parseGisFlags."""
+    """Tair's searchContext after parseGisFlags (class attributes are the defaults: a
+    query usually sets none of them)."""
 
-    __slots__ = ("center", "meters", "to_meters", "radius", "parts", "bounds", "count", "limit",
-                 "withvalue", "withdist", "asc", "desc")
-
-    def __init__(self):
-        self.center = (0.0, 0.0)
-        self.meters = 0.0
-        self.to_meters = 1.0
-        self.radius = False  # targetType RADIUS (else GEOMETRY)
-        self.parts: list[Part] | None = None
-        self.bounds = (0.0, 0.0, 0.0, 0.0)
-        self.count = 0
-        self.limit = 0
-        self.withvalue = True
-        self.withdist = False
-        self.asc = False
-        self.desc = False
+    center = (0.0, 0.0)
+    meters = 0.0
+    to_meters = 1.0
+    radius = False  # targetType RADIUS (else GEOMETRY)
+    parts: list[Part] | None = None
+    bounds = (0.0, 0.0, 0.0, 0.0)
+    count = 0
+    limit = 0
+    withvalue = True
+    withdist = False
+    asc = False
+    desc = False
 
 
 def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
@@ -250,7 +268,7 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
             query = QUERY_GEOMETRIES.get(args[i + 1])
             if query is None:
                 return Error(INVALID.encode())
-            ctx.parts, ctx.bounds, ctx.radius = query.parts, query.bounds, False
+            (ctx.parts, ctx.bounds), ctx.radius = query, False
             i += 1
         elif word == b"MEMBER":
             if i >= argc - 3:
@@ -265,7 +283,7 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
                 return distance
             meters, unit = distance
             ctx.to_meters = unit
-            ctx.center = (float(index.cx[pos]), float(index.cy[pos]))
+            ctx.center = (index.cx[pos], index.cy[pos])
             _set_radius(ctx, meters * unit)
             i += 3
         elif word == b"WITHVALUE":
@@ -300,7 +318,7 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
         query = QUERY_GEOMETRIES.get(args[2])
         if query is None:
             return Error(INVALID.encode())
-        ctx.parts, ctx.bounds, ctx.radius = query.parts, query.bounds, False
+        (ctx.parts, ctx.bounds), ctx.radius = query, False
     return ctx
 
 
@@ -322,7 +340,7 @@ def _set_radius(ctx: _Search, meters: float) -> None:
     ctx.meters = meters
     ctx.radius = True
     ctx.bounds = radius_bounds(lon, lat, meters)
-    ctx.parts = [(POLYGON, circle_ring(lon, lat, meters), [])]
+    ctx.parts = [(POLYGON, Ring(circle_ring(lon, lat, meters)), [])]
 
 
 def _matches(index: GisIndex, ctx: _Search, search: int) -> list[int]:
@@ -333,16 +351,19 @@ def _matches(index: GisIndex, ctx: _Search, search: int) -> list[int]:
     candidates = index.candidates(*ctx.bounds)
     batch = _points_in_query(index, ctx, search, candidates)
     found = []
+    limit, radius, query = ctx.limit, ctx.radius, ctx.parts
+    points_apart = radius or batch is not None
+    kind = index.kind
     for pos in candidates:
-        if ctx.limit and len(found) >= ctx.limit:
+        if limit and len(found) >= limit:
             break
-        if index.kind[pos] == POINT and (ctx.radius or batch is not None):
-            if ctx.radius:
-                ok = distance(float(index.cy[pos]), float(index.cx[pos]), lat, lon) <= ctx.meters
+        if points_apart and kind[pos] == POINT:
+            if radius:
+                ok = distance(index.cy[pos], index.cx[pos], lat, lon) <= ctx.meters
             else:
                 ok = batch[pos]
         else:
-            ok = relation(index.parts(pos), ctx.parts)
+            ok = relation(index.parts(pos), query)
         if ok:
             found.append(pos)
     return found
@@ -359,12 +380,12 @@ def _points_in_query(index: GisIndex, ctx: _Search, search: int, candidates: lis
     if ctx.radius or len(candidates) < _BATCH_POINTS or len(ctx.parts) != 1 or ctx.parts[0][0] != POLYGON:
         return None
     rows = np.array(candidates, dtype=np.int64)
-    rows = rows[index.kind[rows] == POINT]
+    rows = rows[index.kinds()[rows] == POINT]
     if search == EX_CONTAINS:
         inside = np.zeros(len(rows), dtype=bool)
     else:
         _, exterior, holes = ctx.parts[0]
-        xy = np.stack([index.cx[rows], index.cy[rows]], axis=1)
+        xy = np.stack([np.frombuffer(index.cx)[rows], np.frombuffer(index.cy)[rows]], axis=1)
         inside = points_inside(xy, exterior, holes)
     return dict(zip(rows.tolist(), inside.tolist(), strict=True))
 
@@ -405,6 +426,23 @@ def _distance_text(d: float) -> bytes:
 
 
 def _search_reply(index: GisIndex, args: list[bytes], search: int):
+    if len(args) == 3:
+        # The common query: a geometry and no option (a word such as COUNT is no geometry
+        # and takes the general path, which reports its error).
+        query = QUERY_GEOMETRIES.get(args[2])
+        if query is not None:
+            (parts, bounds), out = query, []
+            if len(parts) == 1 and parts[0][0] == POINT:
+                q = parts[0][1][0]
+                for pos in index.candidates(*bounds):
+                    if point_query(index.parts(pos), q, search):
+                        out += (index.name(pos), index.wkt(pos))
+            else:
+                relation = RELATIONS[search]
+                for pos in index.candidates(*bounds):
+                    if relation(index.parts(pos), parts):
+                        out += (index.name(pos), index.wkt(pos))
+            return _encoded_search(len(out) // 2, out)
     ctx = _parse_search(index, args)
     if isinstance(ctx, Error):
         return ctx
@@ -415,7 +453,7 @@ def _search_reply(index: GisIndex, args: list[bytes], search: int):
     if ctx.asc or ctx.desc or ctx.withdist:
         lon, lat = ctx.center
         cx, cy = index.cx, index.cy
-        pairs = [(distance(float(cy[p]), float(cx[p]), lat, lon) / ctx.to_meters, p) for p in found]
+        pairs = [(distance(cy[p], cx[p], lat, lon) / ctx.to_meters, p) for p in found]
         if ctx.asc:
             pairs = _merge_sort(pairs, lambda a, b: _distance_order(a[0], b[0]))
         elif ctx.desc:
@@ -431,18 +469,30 @@ def _search_reply(index: GisIndex, args: list[bytes], search: int):
             out.append(index.wkt(pos))
         if ctx.withdist:
             out.append(_distance_text(dists[k]))
-    return [returned, out]
+    return _encoded_search(returned, out)
+
+
+def _encoded_search(count: int, items: list[bytes]) -> Encoded:
+    """[count, [items...]] in RESP (the same in RESP2 and RESP3), built directly."""
+    parts = [b"*2\r\n:%d\r\n*%d\r\n" % (count, len(items))]
+    for item in items:
+        parts += (b"$%d\r\n" % len(item), item, b"\r\n")
+    return Encoded(b"".join(parts))
 
 
 def _searcher(search: int):
     def handler(args: list[bytes], db: int) -> Call:
-        def answer(indexes):
-            index = indexes[0]
+        key = args[1]
+        held = CACHE.get((db, key))
+
+        def transform(reply):
+            index = _current(db, key, reply, held)
             if index is None:
                 return []
             return _search_reply(index, args, search)
 
-        return _read_call(db, [args[1]], answer)
+        return Call("tp_gis_read", [key], [held.stamp if held is not None else b""], readonly=True,
+                    transform=transform)
 
     return handler
 
@@ -616,8 +666,8 @@ def giswithin(args: list[bytes], db: int) -> Call:
         out: list = []
         count = 0
         for pos in range(points.size):
-            box = (points.minx[pos], points.miny[pos], points.maxx[pos], points.maxy[pos])
-            if any(within(points.parts(pos), zones.parts(z)) for z in zones.candidates(*map(float, box))):
+            box = (float(points.minx[pos]), float(points.miny[pos]), float(points.maxx[pos]), float(points.maxy[pos]))
+            if any(within(points.parts(pos), zones.parts(z)) for z in zones.candidates(*box)):
                 count += 1
                 out.append(points.name(pos))
                 if withvalue:

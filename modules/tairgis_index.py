@@ -26,7 +26,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from tairproxy.modules.tairgis_geometry import POINT, Geom, InvalidGeometry, parse_geometry
+from tairproxy.modules.tairgis_geometry import Geom, InvalidGeometry, parse_geometry
 from tairproxy.modules.tairgis_relations import Part, polygon_map
 
 RESERVED_FIELD = b"\0gis"
@@ -36,6 +36,14 @@ META = struct.Struct("<B6d")  # kind, center x, y, bounds min x, min y, max x, m
 _META_DTYPE = np.dtype([("kind", "u1"), ("cx", "<f8"), ("cy", "<f8"), ("minx", "<f8"),
                         ("miny", "<f8"), ("maxx", "<f8"), ("maxy", "<f8")])
 _POWERS = 10 ** np.arange(14, -1, -1, dtype=np.int64)
+
+
+def _int_array(values) -> array:
+    return array("q", values.astype(np.int64).tobytes())
+
+
+def _float_array(values) -> array:
+    return array("d", np.ascontiguousarray(values, dtype=np.float64).tobytes())
 
 
 def encode_member(geom: Geom) -> bytes:
@@ -96,12 +104,16 @@ class GisIndex:
             meta = np.zeros(0, dtype=_META_DTYPE)
             wkt_hi = val_hi
         order = np.argsort(seq, kind="stable")
-        self.name_lo, self.name_hi = name_lo[order], name_hi[order]
-        self.wkt_lo, self.wkt_hi = val_lo[order] + SEQ_END, wkt_hi[order]
         meta = meta[order]
-        self.kind = meta["kind"]
-        self.cx, self.cy = meta["cx"], meta["cy"]
-        self.minx, self.miny, self.maxx, self.maxy = meta["minx"], meta["miny"], meta["maxx"], meta["maxy"]
+        # What queries read one member at a time lives in array.array and bytes (indexing
+        # gives plain ints and floats, much cheaper than numpy scalars); the bounds, which
+        # are compared in bulk, stay numpy arrays.
+        self.name_lo, self.name_hi = _int_array(name_lo[order]), _int_array(name_hi[order])
+        self.wkt_lo, self.wkt_hi = _int_array(val_lo[order] + SEQ_END), _int_array(wkt_hi[order])
+        self.kind = meta["kind"].tobytes()
+        self.cx, self.cy = _float_array(meta["cx"]), _float_array(meta["cy"])
+        self.minx, self.miny = np.ascontiguousarray(meta["minx"]), np.ascontiguousarray(meta["miny"])
+        self.maxx, self.maxy = np.ascontiguousarray(meta["maxx"]), np.ascontiguousarray(meta["maxy"])
         self._grid: _Grid | None = None
         self._parts: dict[int, list[Part]] = {}
         self._parts_bytes = 0
@@ -133,8 +145,12 @@ class GisIndex:
     def names(self) -> list[bytes]:
         if self._names is None:
             blob = self._blob
-            self._names = [blob[a:b] for a, b in zip(self.name_lo.tolist(), self.name_hi.tolist(), strict=True)]
+            self._names = [blob[a:b] for a, b in zip(self.name_lo, self.name_hi, strict=True)]
         return self._names
+
+    def kinds(self):
+        """Every member's kind, as an array."""
+        return np.frombuffer(self.kind, dtype=np.uint8)
 
     def position(self, name: bytes) -> int | None:
         if self._by_name is None:
@@ -146,9 +162,6 @@ class GisIndex:
         if self._sorted is None:
             self._sorted = sorted(range(self.size), key=self.names().__getitem__)
         return self._sorted
-
-    def is_point(self, pos: int) -> bool:
-        return self.kind[pos] == POINT
 
     def parts(self, pos: int) -> list[Part]:
         """The member's polygon map, parsed on first use and kept while the parsed
@@ -176,11 +189,14 @@ class GisIndex:
     def candidates(self, minx: float, miny: float, maxx: float, maxy: float) -> list[int]:
         """Positions (ascending) of the members whose bounds overlap the box, as the
         module's R-tree overlap test decides it."""
-        if self.size == 0:
-            return []
-        if self._grid is None:
-            self._grid = _Grid(self)
-        return self._grid.query(minx, miny, maxx, maxy)
+        grid = self._grid
+        if grid is None:
+            if self.size == 0:
+                return []
+            grid = self._grid = _Grid(self)
+        if minx == maxx and miny == maxy and minx - minx == 0.0 and miny - miny == 0.0 and grid.cell:
+            return grid.point(minx, miny)
+        return grid.query(minx, miny, maxx, maxy)
 
 
 def _overlap_mask(index: GisIndex, rows, minx: float, miny: float, maxx: float, maxy: float):
@@ -254,18 +270,16 @@ class _Grid:
         return np.floor((values - origin) / self.cell)
 
     def query(self, minx: float, miny: float, maxx: float, maxy: float) -> list[int]:
-        if not self.cell or not (
+        cell = self.cell
+        if minx == maxx and miny == maxy and minx - minx == 0.0 and miny - miny == 0.0 and cell:
+            return self.point(minx, miny)
+        if not cell or not (
             math.isfinite(minx) and math.isfinite(miny) and math.isfinite(maxx) and math.isfinite(maxy)
         ):
             return self._scan(minx, miny, maxx, maxy)
-        cell, ox, oy = self.cell, self.ox, self.oy
         # An inverted box still overlaps the members spanning it: take the cells between.
-        xa, xb = math.floor((minx - ox) / cell), math.floor((maxx - ox) / cell)
-        if xa > xb:
-            xa, xb = xb, xa
-        ya, yb = math.floor((miny - oy) / cell), math.floor((maxy - oy) / cell)
-        if ya > yb:
-            ya, yb = yb, ya
+        xa, xb = sorted((self._cell(minx, self.ox), self._cell(maxx, self.ox)))
+        ya, yb = sorted((self._cell(miny, self.oy), self._cell(maxy, self.oy)))
         xa, ya = max(xa, 0), max(ya, 0)
         xb, yb = min(xb, _CELL_RANGE - 1), min(yb, _CELL_RANGE - 1)
         if xa <= xb and ya <= yb and (xb - xa + 1) * (yb - ya + 1) > _MAX_CELLS_LOOKED_UP:
@@ -290,6 +304,34 @@ class _Grid:
         # One cell's members come sorted; from several, a member may come more than once.
         return sorted(set(found)) if cells > 1 else found
 
+    def point(self, x: float, y: float) -> list[int]:
+        """A finite point's box: one cell, whose members come sorted."""
+        cell, keys = self.cell, self.keys
+        fx, fy = (x - self.ox) / cell, (y - self.oy) / cell
+        found: list[int] = []
+        if 0.0 <= fx < _CELL_RANGE and 0.0 <= fy < _CELL_RANGE:
+            key = int(fx) * _CELL_RANGE + int(fy)
+            at = bisect_left(keys, key)
+            if at < len(keys) and keys[at] == key:
+                size = _ENTRY.size
+                for pos, a, b, c, d in _ENTRY.iter_unpack(self.entries[self.starts[at] * size :
+                                                                       self.starts[at + 1] * size]):
+                    if not (x > c or a > x or y > d or b > y):
+                        found.append(pos)
+        if self.always_entries:
+            for pos, a, b, c, d in _ENTRY.iter_unpack(self.always_entries):
+                if not (x > c or a > x or y > d or b > y):
+                    found.append(pos)
+            if len(found) > 1:
+                found.sort()
+        return found
+
+    def _cell(self, value: float, origin: float) -> int:
+        """The cell of a finite coordinate, clamped to the grid's range (a difference of two
+        huge coordinates can overflow to infinity)."""
+        f = (value - origin) / self.cell
+        return math.floor(min(max(f, -1.0), float(_CELL_RANGE)))
+
     def _scan(self, minx: float, miny: float, maxx: float, maxy: float) -> list[int]:
         every = np.arange(self.index.size)
         return every[_overlap_mask(self.index, every, minx, miny, maxx, maxy)].tolist()
@@ -312,11 +354,15 @@ class IndexCache:
         self._lock = threading.Lock()
 
     def get(self, key: tuple[int, bytes]) -> GisIndex | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
+        # Each OrderedDict call is atomic under the GIL; an entry dropped in between is
+        # merely not refreshed. Only insertions (which trim) take the lock.
+        entry = self._entries.get(key)
+        if entry is not None:
+            try:
                 self._entries.move_to_end(key)
-            return entry
+            except KeyError:
+                pass
+        return entry
 
     def put(self, key: tuple[int, bytes], index: GisIndex) -> None:
         with self._lock:

@@ -171,12 +171,15 @@ _VECTOR_BLOCK = 1 << 20
 
 def inside_ring(p: tuple[float, float], ring: list, on_ring: bool) -> bool:
     """insideshpext: odd number of crossings; a point on the ring answers on_ring."""
-    if isinstance(ring, Ring):
-        if len(ring) > _VECTOR_EDGES:
+    try:
+        edges = ring._tuples
+    except AttributeError:
+        if not isinstance(ring, Ring):
+            edges = _edge_tuples(ring)
+        elif len(ring) > _VECTOR_EDGES:
             return bool(_inside_ring_array(np.array([p[0]]), np.array([p[1]]), ring, on_ring)[0])
-        edges = ring.edge_tuples()
-    else:
-        edges = _edge_tuples(ring)
+        else:
+            edges = ring.edge_tuples()
     px, py = p
     inside = False
     for ax, ay, bx, by in edges:
@@ -661,3 +664,33 @@ def ex_intersects(m1: list[Part], m2: list[Part]) -> bool:
 
 
 RELATIONS = {WITHIN: within, INTERSECTS: intersects, EX_CONTAINS: contains, EX_INTERSECTS: ex_intersects}
+
+
+def point_query(m1: list[Part], q: tuple[float, float], search: int) -> bool:
+    """RELATIONS[search](m1, the map of POINT q), spelled out for the most common query: a
+    point. Against a point, CONTAINS and INTERSECTS both ask whether q is one of m1's
+    points, on one of its walked segments or inside one of its polygons; plain
+    intersects looks only at line vertices (from the second); WITHIN asks whether every
+    point of m1 is q."""
+    qx, qy = q
+    if search == WITHIN:
+        return bool(m1) and all(p[0] == qx and p[1] == qy for _, pts, _ in m1 for p in pts)
+    for kind, pts, holes in m1:
+        if kind == POINT:
+            if pts[0][0] == qx and pts[0][1] == qy:
+                return True
+        elif kind == LINESTRING:
+            if search == INTERSECTS:
+                for j in range(1, len(pts)):
+                    if pts[j][0] == qx and pts[j][1] == qy:
+                        return True
+            else:
+                for a, b in _walk(pts):
+                    if raycast(qx, qy, *a, *b) == RAY_ON:
+                        return True
+        elif kind == POLYGON:
+            if point_inside(q, pts, holes):
+                return True
+        else:
+            return False
+    return False

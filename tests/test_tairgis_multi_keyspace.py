@@ -220,13 +220,14 @@ def test_reads_move_only_the_stamp_once_indexed(raw, direct):
     stamp = tairgis.CACHE.get((0, b"big")).stamp
     assert stamp == direct.hget("big", "\x00gis")
     # what the proxy sends for a query, and what Valkey answers to it: the stamp, or the
-    # lengths of HGETALL's items and the items in one string
-    assert direct.fcall_ro("tp_gis_read", 1, "big", stamp) == [stamp]
-    (got_stamp, lengths, blob), = direct.fcall_ro("tp_gis_read", 1, "big", "")
+    # lengths of HGETALL's items and the items in one string (per key; one key: unwrapped)
+    assert direct.fcall_ro("tp_gis_read", 1, "big", stamp) == stamp
+    got_stamp, lengths, blob = direct.fcall_ro("tp_gis_read", 1, "big", "")
     assert got_stamp == stamp
     lengths = [int(n) for n in lengths.split()]
     assert len(lengths) == 2 * 301 and sum(lengths) == len(blob)
-    assert direct.fcall_ro("tp_gis_read", 1, "none", "") == [[]]
+    assert direct.fcall_ro("tp_gis_read", 1, "none", "") == []
+    assert direct.fcall_ro("tp_gis_read", 2, "none", "big", "", stamp) == [[], stamp]
     assert raw("GIS.ADD", "big", "p0", "POINT(0.5 0.5)") == i(1)
     assert direct.hget("big", "\x00gis") != stamp
     assert raw("GIS.CONTAINS", "big", "POINT(0.5 0.5)", "WITHOUTWKT") == found(4, "p90", "p180", "p270", "p0")

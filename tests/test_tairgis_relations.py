@@ -302,3 +302,33 @@ def test_vectorised_segment_test_is_the_scalar_one():
                                               a[None, :, 0], a[None, :, 1], b[None, :, 0], b[None, :, 1])
     want = [[segments_intersect(s[0], s[1], t[0], t[1]) for t in segs] for s in segs]
     assert got.tolist() == want
+
+
+def test_point_queries_spelled_out_answer_as_the_general_test():
+    rng = random.Random(3)
+    kinds = ["POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTIPOLYGON", "GEOMETRYCOLLECTION"]
+
+    def coords(n):
+        return ",".join(f"{rng.randint(-3, 3)} {rng.randint(-3, 3)}" for _ in range(n))
+
+    def wkt(kind):
+        if kind == "POINT":
+            return f"POINT({coords(1)})"
+        if kind in ("LINESTRING", "MULTIPOINT"):
+            return f"{kind}({coords(rng.randint(1, 4))})"
+        if kind == "POLYGON":
+            return f"POLYGON(({coords(rng.randint(3, 6))}),({coords(3)}))"
+        if kind == "MULTIPOLYGON":
+            return f"MULTIPOLYGON((({coords(4)})),(({coords(3)})))"
+        return f"GEOMETRYCOLLECTION({wkt('POINT')},{wkt('LINESTRING')},{wkt('POLYGON')})"
+
+    checked = matched = 0
+    for _ in range(400):
+        m1 = pm(wkt(rng.choice(kinds)))
+        for q in [(float(rng.randint(-3, 3)), float(rng.randint(-3, 3))), (math.nan, 0.0), (0.5, 0.5)]:
+            for search, relation in relations.RELATIONS.items():
+                want = relation(m1, [(POINT, [q], [])])
+                assert relations.point_query(m1, q, search) == want, (m1, q, search)
+                checked += 1
+                matched += want
+    assert checked == 4800 and matched > 300
