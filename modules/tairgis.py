@@ -472,11 +472,16 @@ def _search_reply(index: GisIndex, args: list[bytes], search: int):
     return _encoded_search(returned, out)
 
 
+_BULK_HEADERS = [b"$%d\r\n" % n for n in range(512)]
+
+
 def _encoded_search(count: int, items: list[bytes]) -> Encoded:
     """[count, [items...]] in RESP (the same in RESP2 and RESP3), built directly."""
     parts = [b"*2\r\n:%d\r\n*%d\r\n" % (count, len(items))]
+    headers = _BULK_HEADERS
     for item in items:
-        parts += (b"$%d\r\n" % len(item), item, b"\r\n")
+        n = len(item)
+        parts += (headers[n] if n < 512 else b"$%d\r\n" % n, item, b"\r\n")
     return Encoded(b"".join(parts))
 
 

@@ -183,6 +183,8 @@ def inside_ring(p: tuple[float, float], ring: list, on_ring: bool) -> bool:
     px, py = p
     inside = False
     for ax, ay, bx, by in edges:
+        if (ay > py and by > py) or (ay < py and by < py):
+            continue  # wholly above or below: neither on it nor crossed (NaN never skips)
         if ax == bx and ay == by:
             if px == ax and py == ay:
                 return on_ring
