@@ -117,6 +117,7 @@ class GisIndex:
         self._grid: _Grid | None = None
         self._parts: dict[int, list[Part]] = {}
         self._parts_bytes = 0
+        self._cache: IndexCache | None = None  # told when this index grows or shrinks
         self._names: list[bytes] | None = None
         self._by_name: dict[bytes, int] | None = None
         self._sorted: list[int] | None = None
@@ -171,12 +172,19 @@ class GisIndex:
             text = self.wkt(pos)
             found = polygon_map(parse_geometry(text))
             cost = 200 + 12 * len(text)  # tuples of two floats per ~20 bytes of text
-            if self._parts_bytes + cost > max(4 * self.base_bytes, 4 << 20):
+            before = self._parts_bytes
+            if before + cost > max(4 * self.base_bytes, 4 << 20):
                 self._parts.clear()
                 self._parts_bytes = 0
             self._parts[pos] = found
             self._parts_bytes += cost
+            self._grew(self._parts_bytes - before)
         return found
+
+    def _grew(self, delta: int) -> None:
+        cache = self._cache
+        if cache is not None and delta:
+            cache.grew(self, delta)
 
     @property
     def nbytes(self) -> int:
@@ -194,6 +202,7 @@ class GisIndex:
             if self.size == 0:
                 return []
             grid = self._grid = _Grid(self)
+            self._grew(grid.nbytes)
         if minx == maxx and miny == maxy and minx - minx == 0.0 and miny - miny == 0.0 and grid.cell:
             return grid.point(minx, miny)
         return grid.query(minx, miny, maxx, maxy)
@@ -345,17 +354,18 @@ DEFAULT_CACHE_MB = 512
 
 class IndexCache:
     """GisIndex by (database, key); least recently used out first, within max_bytes
-    (the newest index stays even when it alone is larger). An index grows as queries
-    parse its geometries, so the total is counted again on every insertion."""
+    (the newest index stays even when it alone is larger). An index tells its cache when
+    it grows (its grid, parsed geometries), so the total is kept as queries run."""
 
     def __init__(self, max_bytes: int = DEFAULT_CACHE_MB << 20):
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[int, bytes], GisIndex] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple[int, bytes]) -> GisIndex | None:
         # Each OrderedDict call is atomic under the GIL; an entry dropped in between is
-        # merely not refreshed. Only insertions (which trim) take the lock.
+        # merely not refreshed. Changes (which keep the total) take the lock.
         entry = self._entries.get(key)
         if entry is not None:
             try:
@@ -366,33 +376,46 @@ class IndexCache:
 
     def put(self, key: tuple[int, bytes], index: GisIndex) -> None:
         with self._lock:
-            self._entries.pop(key, None)
+            self._forget(self._entries.pop(key, None))
+            if index._cache is not None and index._cache is not self:
+                raise ValueError("an index belongs to one cache")
             self._entries[key] = index
+            index._cache = self
+            self._bytes += index.nbytes
             self._trim()
 
     def drop(self, key: tuple[int, bytes]) -> None:
         with self._lock:
-            self._entries.pop(key, None)
+            self._forget(self._entries.pop(key, None))
+
+    def grew(self, index: GisIndex, delta: int) -> None:
+        with self._lock:
+            if index._cache is self:
+                self._bytes += delta
+                self._trim()
 
     def resize(self, max_bytes: int) -> None:
         with self._lock:
             self.max_bytes = max_bytes
             self._trim()
 
+    def _forget(self, index: GisIndex | None) -> None:
+        if index is not None:
+            self._bytes -= index.nbytes
+            index._cache = None
+
     def _trim(self) -> None:
-        total = sum(e.nbytes for e in self._entries.values())
-        while len(self._entries) > 1 and total > self.max_bytes:
-            _, dropped = self._entries.popitem(last=False)
-            total -= dropped.nbytes
+        while len(self._entries) > 1 and self._bytes > self.max_bytes:
+            self._forget(self._entries.popitem(last=False)[1])
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            while self._entries:
+                self._forget(self._entries.popitem()[1])
 
     @property
     def bytes(self) -> int:
-        with self._lock:
-            return sum(e.nbytes for e in self._entries.values())
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -141,3 +141,21 @@ def test_a_missing_key_forgets_its_index(raw, n):
     assert raw("DEL", "gone") == i(1)
     assert raw("GIS.CONTAINS", "gone", "POINT(1 1)") == b"*0\r\n"
     assert tairgis.CACHE.get((0, b"gone")) is None
+
+
+def test_cache_counts_what_indexes_grow_by():
+    polygons = index_of([(b"p%d" % n, "POLYGON((0 0,1 0,1 1,0 0))") for n in range(50)])
+    point = index_of([(b"a", "POINT(1 1)")])
+    cache = IndexCache(max_bytes=polygons.nbytes + point.nbytes + 1000)
+    cache.put((0, b"point"), point)
+    cache.put((0, b"polygons"), polygons)
+    before = cache.bytes
+    assert before == polygons.nbytes + point.nbytes
+    assert len(polygons.candidates(0, 0, 1, 1)) == 50  # builds its grid
+    for n in range(50):
+        polygons.parts(n)  # parses each geometry once
+    assert cache.bytes == polygons.nbytes > before
+    assert cache.get((0, b"point")) is None  # the least recently used made room
+    cache.drop((0, b"polygons"))
+    polygons.parts(0)
+    assert cache.bytes == 0 and len(cache) == 0
