@@ -27,7 +27,7 @@ from collections import OrderedDict
 import numpy as np
 
 from tairproxy.modules.tairgis_geometry import Geom, InvalidGeometry, parse_geometry
-from tairproxy.modules.tairgis_relations import Part, polygon_map
+from tairproxy.modules.tairgis_relations import Part, stored_polygon_map
 
 RESERVED_FIELD = b"\0gis"
 SEQ_END = 16  # mark byte + 15 sequence digits
@@ -166,14 +166,15 @@ class GisIndex:
 
     def parts(self, pos: int) -> list[Part]:
         """The member's polygon map, parsed on first use and kept while the parsed
-        geometries stay within a budget (four times the raw data, at least 4 MB)."""
+        geometries stay within a budget (sixteen times the raw data, at least 16 MB; the
+        cache counts them against its own limit)."""
         found = self._parts.get(pos)
         if found is None:
             text = self.wkt(pos)
-            found = polygon_map(parse_geometry(text))
+            found = stored_polygon_map(text)
             cost = 200 + 12 * len(text)  # tuples of two floats per ~20 bytes of text
             before = self._parts_bytes
-            if before + cost > max(4 * self.base_bytes, 4 << 20):
+            if before + cost > max(16 * self.base_bytes, 16 << 20):
                 self._parts.clear()
                 self._parts_bytes = 0
             self._parts[pos] = found

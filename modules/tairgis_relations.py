@@ -38,6 +38,7 @@ from tairproxy.modules.tairgis_geometry import (
     POINT,
     POLYGON,
     Geom,
+    parse_geometry,
 )
 
 # A polygon map: a list of parts (type, points, holes); points are (x, y) tuples, holes a
@@ -107,6 +108,37 @@ class Ring(list):
 def _edge_tuples(ring: list) -> list[tuple[float, float, float, float]]:
     n = len(ring)
     return [(*ring[i], *ring[i + 1 if i + 1 < n else 0]) for i in range(n)]
+
+
+def stored_polygon_map(text: bytes) -> list[Part]:
+    """polygon_map of a stored member's text, Tair's own printing of it: the plain 2D
+    POINT, LINESTRING and POLYGON forms are split and read with float() (which reads the
+    printer's shortest digits exactly as strtod does); anything else (Z/M, NaN, EMPTY,
+    MULTI*, collections) takes the full reader."""
+    try:
+        if text.startswith(b"POLYGON((") and text.endswith(b"))"):
+            rings = [_flat_ring(r) for r in text[9:-2].split(b"),(")]
+            return [(POLYGON, rings[0], rings[1:])]
+        if text.startswith(b"LINESTRING(") and text.endswith(b")"):
+            return [(LINESTRING, _flat_ring(text[11:-1]), [])]
+        if text.startswith(b"POINT(") and text.endswith(b")"):
+            (point,) = _flat_ring(text[6:-1])
+            return [(POINT, [point], [])]
+    except ValueError:
+        pass
+    return polygon_map(parse_geometry(text))
+
+
+def _flat_ring(text: bytes) -> Ring:
+    """"x y,x y,..." with exactly two numbers per coordinate, or ValueError."""
+    if not text:
+        return Ring()
+    first = text.split(b",", 1)[0].split()
+    values = text.replace(b",", b" ").split()
+    if len(first) != 2 or len(values) % 2:
+        raise ValueError(text)
+    numbers = list(map(float, values))
+    return Ring(zip(numbers[0::2], numbers[1::2], strict=True))
 
 
 def _xy(coords) -> Ring:
