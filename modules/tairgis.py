@@ -130,26 +130,22 @@ _SIMPLE_POINT = re.compile(
 
 
 def _simple_point(raw: bytes) -> tuple[float, float] | None:
-    """"POINT (x y)" with plain decimals (what most queries are), read without a regular
-    expression; anything else (exponents, other spellings) goes to the full reader."""
+    """"POINT (x y)" (what most queries are), read without the full grammar: float()
+    reads what strtod reads here, except "_" digit separators (strtod stops at one);
+    anything else (Z, hex, nan(...), other spellings) goes to the full reader."""
     if raw[:5] in (b"POINT", b"point") and raw[-1:] == b")":
         head, paren, body = raw[5:-1].partition(b"(")
-        if paren and not head.strip():
+        if paren and not head.strip() and b"_" not in body:
             coords = body.split()
-            if len(coords) == 2 and _plain_decimal(coords[0]) and _plain_decimal(coords[1]):
-                return float(coords[0]), float(coords[1])
+            if len(coords) == 2:
+                try:
+                    return float(coords[0]), float(coords[1])
+                except ValueError:
+                    pass
     simple = _SIMPLE_POINT.match(raw)
     if simple is not None:
         return float(simple.group(1)), float(simple.group(2))
     return None
-
-
-def _plain_decimal(text: bytes) -> bool:
-    """[+-]digits[.digits], [+-].digits or [+-]digits. — all of it what strtod reads."""
-    if text[:1] in (b"+", b"-"):
-        text = text[1:]
-    whole, _, fraction = text.partition(b".")
-    return (whole.isdigit() or not whole) and (fraction.isdigit() or not fraction) and bool(whole or fraction)
 
 
 # A query geometry as exgsearchInner uses it: its polygon map and its R-tree box.
@@ -433,9 +429,9 @@ def _search_reply(index: GisIndex, args: list[bytes], search: int):
         if query is not None:
             (parts, bounds), out = query, []
             if len(parts) == 1 and parts[0][0] == POINT:
-                q = parts[0][1][0]
+                q, parsed = parts[0][1][0], index.parsed
                 for pos in index.candidates(*bounds):
-                    if point_query(index.parts(pos), q, search):
+                    if point_query(parsed.get(pos) or index.parts(pos), q, search):
                         out += (index.name(pos), index.wkt(pos))
             else:
                 relation = RELATIONS[search]

@@ -115,7 +115,7 @@ class GisIndex:
         self.minx, self.miny = np.ascontiguousarray(meta["minx"]), np.ascontiguousarray(meta["miny"])
         self.maxx, self.maxy = np.ascontiguousarray(meta["maxx"]), np.ascontiguousarray(meta["maxy"])
         self._grid: _Grid | None = None
-        self._parts: dict[int, list[Part]] = {}
+        self.parsed: dict[int, list[Part]] = {}  # position -> polygon map, see parts()
         self._parts_bytes = 0
         self._cache: IndexCache | None = None  # told when this index grows or shrinks
         self._names: list[bytes] | None = None
@@ -168,16 +168,16 @@ class GisIndex:
         """The member's polygon map, parsed on first use and kept while the parsed
         geometries stay within a budget (sixteen times the raw data, at least 16 MB; the
         cache counts them against its own limit)."""
-        found = self._parts.get(pos)
+        found = self.parsed.get(pos)
         if found is None:
             text = self.wkt(pos)
             found = stored_polygon_map(text)
             cost = 200 + 12 * len(text)  # tuples of two floats per ~20 bytes of text
             before = self._parts_bytes
             if before + cost > max(16 * self.base_bytes, 16 << 20):
-                self._parts.clear()
+                self.parsed.clear()
                 self._parts_bytes = 0
-            self._parts[pos] = found
+            self.parsed[pos] = found
             self._parts_bytes += cost
             self._grew(self._parts_bytes - before)
         return found
