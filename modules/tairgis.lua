@@ -231,11 +231,30 @@ server.register_function{function_name = 'tp_gis_get', flags = {'no-writes'}, ca
 end}
 
 -- Every spatial read and GIS.GETALL: the proxy answers from its index of each key and
--- sends the stamp of the copy it holds ('' for none). Per key the reply is the stamp
+-- sends the stamp of the copy it holds ('' for none). Per key the answer is the stamp
 -- when it still matches, or {} for no key, else what to rebuild the index from:
--- {stamp, the lengths of HGETALL's items as decimal text, the items concatenated}
--- (two strings instead of one per item: the proxy reads them with a few array passes).
+-- {stamp, lengths, items, lengths, items, ...}, HGETALL's items in runs of CHUNK_ITEMS,
+-- each run as its items' lengths (uint32, little-endian) and the items concatenated
+-- (a few strings instead of one per item; runs, because one huge table.concat is slow).
 -- ARGV: one stamp per key. With one key, its answer is the reply (not an array of one).
+local CHUNK_ITEMS = 200
+
+local function key_data(key, stamp)
+    local all = server.call('HGETALL', key)
+    local n = #all
+    local lens = {}
+    for j = 1, n do
+        lens[j] = #all[j]
+    end
+    local out = {stamp}
+    for i = 1, n, CHUNK_ITEMS do
+        local k = math.min(i + CHUNK_ITEMS - 1, n)
+        out[#out + 1] = struct.pack('<' .. string.rep('I4', k - i + 1), unpack(lens, i, k))
+        out[#out + 1] = table.concat(all, '', i, k)
+    end
+    return out
+end
+
 server.register_function{function_name = 'tp_gis_read', flags = {'no-writes'}, callback = function(keys, a)
     local states = {}
     for i = 1, #keys do
@@ -253,12 +272,7 @@ server.register_function{function_name = 'tp_gis_read', flags = {'no-writes'}, c
         elseif stamp == a[i] then
             out[i] = stamp
         else
-            local all = server.call('HGETALL', keys[i])
-            local lens = {}
-            for j = 1, #all do
-                lens[j] = #all[j]
-            end
-            out[i] = {stamp, table.concat(lens, ' '), table.concat(all)}
+            out[i] = key_data(keys[i], stamp)
         end
     end
     if #keys == 1 then

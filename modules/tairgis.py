@@ -211,7 +211,7 @@ def _current(db: int, key: bytes, item, held: GisIndex | None) -> GisIndex | Non
     current = CACHE.get(ck)
     if current is not None and current.stamp == item[0]:
         return current  # a concurrent read already built this state
-    index = GisIndex(*item)
+    index = GisIndex.from_reply(item)
     CACHE.put(ck, index)
     return index
 

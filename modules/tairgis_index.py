@@ -65,14 +65,19 @@ _CELL_RANGE = 1 << 30
 class GisIndex:
     """One key's members in Tair's iteration order.
 
-    Built from tp_gis_read's answer: the lengths of HGETALL's items (decimal text) and the
-    items concatenated, so the raw bytes stay one object and every per-member field is
-    found with array arithmetic."""
+    Built from tp_gis_read's answer: the lengths of HGETALL's items (uint32, little-endian)
+    and the items concatenated, so the raw bytes stay one object and every per-member
+    field is found with array arithmetic."""
+
+    @classmethod
+    def from_reply(cls, reply: list[bytes]) -> GisIndex:
+        """tp_gis_read's data: the stamp, then runs of (lengths, items)."""
+        return cls(reply[0], b"".join(reply[1::2]), b"".join(reply[2::2]))
 
     def __init__(self, stamp: bytes, lengths: bytes, blob: bytes):
         self.stamp = stamp
         self._blob = blob
-        lens = np.fromstring(lengths, dtype=np.int64, sep=" ") if lengths else np.zeros(0, dtype=np.int64)
+        lens = np.frombuffer(lengths, dtype="<u4").astype(np.int64)
         ends = np.cumsum(lens)
         starts = ends - lens
         raw = np.frombuffer(blob, dtype=np.uint8)

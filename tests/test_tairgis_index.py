@@ -19,6 +19,10 @@ from tairproxy.modules.tairgis_index import RESERVED_FIELD, GisIndex, IndexCache
 from tests.tairgis_replies import OK, found, i
 
 
+def lengths(items: list[bytes]) -> bytes:
+    return struct.pack(f"<{len(items)}I", *map(len, items))
+
+
 def index_of(members: list[tuple[bytes, str]], stamp: bytes = b"s", mark: bytes = b"\x1e") -> GisIndex:
     """An index as tp_gis_read's reply would build it (HGETALL order shuffled)."""
     items = [RESERVED_FIELD, b"\x1dgis:1:1:stamp"]
@@ -28,7 +32,7 @@ def index_of(members: list[tuple[bytes, str]], stamp: bytes = b"s", mark: bytes 
     pairs = [items[k : k + 2] for k in range(0, len(items), 2)]
     random.Random(len(items)).shuffle(pairs)
     flat = [x for p in pairs for x in p]
-    return GisIndex(stamp, b" ".join(b"%d" % len(x) for x in flat), b"".join(flat))
+    return GisIndex(stamp, lengths(flat), b"".join(flat))
 
 
 def test_index_reads_members_in_sequence_order():
@@ -46,7 +50,7 @@ def test_index_reads_values_written_before_the_bounds_record():
     # An earlier layout kept WKT, NUL, kind and center, then a WKB: worked out from the WKT.
     old = b"\x1d%015d" % 1 + b"POLYGON((0 0,4 0,4 4))\0" + struct.pack("<Bdd", 3, 2, 2) + b"\x01wkb..."
     items = [b"old", old]
-    idx = GisIndex(b"s", b" ".join(b"%d" % len(x) for x in items), b"".join(items))
+    idx = GisIndex(b"s", lengths(items), b"".join(items))
     assert idx.wkt(0) == b"POLYGON((0 0,4 0,4 4))"
     assert idx.candidates(3, 1, 3, 1) == [0] and idx.candidates(5, 5, 6, 6) == []
 

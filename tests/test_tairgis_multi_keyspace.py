@@ -5,6 +5,7 @@ several databases, RESTORE/COPY/RENAME, RESP3.
 
 from __future__ import annotations
 
+import struct
 import time
 
 import redis
@@ -219,13 +220,14 @@ def test_reads_move_only_the_stamp_once_indexed(raw, direct):
     assert raw("GIS.CONTAINS", "big", "POINT(0.5 0.5)", "WITHOUTWKT") == found(4, "p0", "p90", "p180", "p270")
     stamp = tairgis.CACHE.get((0, b"big")).stamp
     assert stamp == direct.hget("big", "\x00gis")
-    # what the proxy sends for a query, and what Valkey answers to it: the stamp, or the
-    # lengths of HGETALL's items and the items in one string (per key; one key: unwrapped)
+    # what the proxy sends for a query, and what Valkey answers to it: the stamp, or runs
+    # of HGETALL's items as (lengths, items concatenated) (per key; one key: unwrapped)
     assert direct.fcall_ro("tp_gis_read", 1, "big", stamp) == stamp
-    got_stamp, lengths, blob = direct.fcall_ro("tp_gis_read", 1, "big", "")
-    assert got_stamp == stamp
-    lengths = [int(n) for n in lengths.split()]
-    assert len(lengths) == 2 * 301 and sum(lengths) == len(blob)
+    got_stamp, *runs = direct.fcall_ro("tp_gis_read", 1, "big", "")
+    assert got_stamp == stamp and len(runs) == 2 * 4  # 602 items in runs of 200
+    lengths = b"".join(runs[0::2])
+    lengths = struct.unpack(f"<{len(lengths) // 4}I", lengths)
+    assert len(lengths) == 2 * 301 and sum(lengths) == len(b"".join(runs[1::2]))
     assert direct.fcall_ro("tp_gis_read", 1, "none", "") == []
     assert direct.fcall_ro("tp_gis_read", 2, "none", "big", "", stamp) == [[], stamp]
     assert raw("GIS.ADD", "big", "p0", "POINT(0.5 0.5)") == i(1)
