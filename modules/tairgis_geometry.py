@@ -114,13 +114,22 @@ def _expand(rect, x: float, y: float) -> tuple[float, float, float, float]:
 
 
 def _coords_bounds(coords) -> tuple[float, float, float, float]:
+    """level2_getBounds: the first coordinate, grown by each next one (as _expand)."""
     if not coords:
         return _ZERO_RECT
-    x, y = coords[0][0], coords[0][1]
-    rect = (x, y, x, y)
+    minx = maxx = coords[0][0]
+    miny = maxy = coords[0][1]
     for c in coords:
-        rect = _expand(rect, c[0], c[1])
-    return rect
+        x, y = c[0], c[1]
+        if x < minx:
+            minx = x
+        if y < miny:
+            miny = y
+        if x > maxx:
+            maxx = x
+        if y > maxy:
+            maxy = y
+    return minx, miny, maxx, maxy
 
 
 def _union(rects) -> tuple[float, float, float, float]:
