@@ -32,10 +32,10 @@ INVALID = "ERR invalid geometry"
 
 
 class InvalidGeometry(Exception):
-    """A geometry Tair (or, with a reason, our stricter checks) refuses."""
+    """A geometry Tair's reader refuses (or raw WKB, which we refuse)."""
 
-    def __init__(self, reason: str = ""):
-        self.message = f"{INVALID}: {reason}" if reason else INVALID
+    def __init__(self):
+        self.message = INVALID
         super().__init__(self.message)
 
 
