@@ -6,7 +6,7 @@
 -- of the reserved field "\0gis", which marks the key as a
 -- TairGis and holds its version stamp, which every write replaces in the same call
 -- (TIME, a counter and randomness hashed: globally unique per key state), so each
--- proxy's spatial index (an STRtree built from the key) is validated by comparing
+-- proxy's index of the key is validated by comparing
 -- stamps. Member names starting with "\0" are stored with one more "\0" in front.
 -- wkt is the text Tair prints back; the binary record what the index is built from. seq
 -- orders members as Tair's R-tree iterates them: while a key has never held more than
