@@ -1,12 +1,14 @@
 -- TairGis (exgistype) over one native hash per key:
 --   "\0gis"  -> "\29gis:" .. next_seq .. ":" .. big .. ":" .. 32 hex   (version stamp)
---   name     -> "\29" .. seq (15 digits) .. wkt .. "\0" .. kind, center, WKB (binary)
--- "\29" (0x1D) starts every value; the reserved field "\0gis" marks the key as a
+--   name     -> "\30" .. seq (15 digits) .. wkt .. "\0" .. kind, center, bounds (binary)
+-- "\30" (0x1E) starts every value ("\29" values, written before the binary record held
+-- bounds, are still read: the proxy works their record out); "\29" also starts the stamp
+-- of the reserved field "\0gis", which marks the key as a
 -- TairGis and holds its version stamp, which every write replaces in the same call
 -- (TIME, a counter and randomness hashed: globally unique per key state), so each
--- proxy's spatial index (an STRtree built from the key) is validated by comparing
+-- proxy's index of the key is validated by comparing
 -- stamps. Member names starting with "\0" are stored with one more "\0" in front.
--- wkt is the text Tair prints back; WKB the 2D shape the index is built from. seq
+-- wkt is the text Tair prints back; the binary record what the index is built from. seq
 -- orders members as Tair's R-tree iterates them: while a key has never held more than
 -- 16 members (one R-tree leaf) it is the leaf position, with Tair's swap-with-last
 -- removal; after that (big = 1) it is insertion order.
@@ -15,7 +17,7 @@
 
 local VF = '\0gis'
 local PREFIX = '\29gis:'
-local MARK = '\29'
+local MARK = '\30'
 local LEAF = 16
 local CHUNK = 1000
 
@@ -65,21 +67,22 @@ local function hset_many(key, args)
     end
 end
 
--- The members of a key still in leaf mode, in leaf order: fields, and field -> {seq, rest}.
+-- The members of a key still in leaf mode, in leaf order: fields, and
+-- field -> {seq, value after the sequence, mark byte}.
 local function load_leaf(key)
     local all = server.call('HGETALL', key)
     local entries = {}
     for i = 1, #all, 2 do
         if all[i] ~= VF then
             local v = all[i + 1]
-            entries[#entries + 1] = {all[i], tonumber(string.sub(v, 2, 16)), string.sub(v, 17)}
+            entries[#entries + 1] = {all[i], tonumber(string.sub(v, 2, 16)), string.sub(v, 17), string.sub(v, 1, 1)}
         end
     end
     table.sort(entries, function(x, y) return x[2] < y[2] end)
     local order, info = {}, {}
     for i = 1, #entries do
         order[i] = entries[i][1]
-        info[entries[i][1]] = {entries[i][2], entries[i][3]}
+        info[entries[i][1]] = {entries[i][2], entries[i][3], entries[i][4]}
     end
     return order, info
 end
@@ -102,7 +105,7 @@ local function leaf_store(key, order, info, changed)
         local f = order[i]
         if info[f][1] ~= i or changed[f] then
             args[#args + 1] = f
-            args[#args + 1] = MARK .. seq_text(i) .. info[f][2]
+            args[#args + 1] = info[f][3] .. seq_text(i) .. info[f][2]
         end
     end
     hset_many(key, args)
@@ -157,6 +160,7 @@ server.register_function('tp_gis_add', function(keys, a)
                 end
                 order[#order + 1] = f
                 info[f][2] = a[i + 1]
+                info[f][3] = MARK
                 changed[f] = true
             end
             leaf_store(key, order, info, changed)
@@ -223,9 +227,30 @@ server.register_function{function_name = 'tp_gis_get', flags = {'no-writes'}, ca
 end}
 
 -- Every spatial read and GIS.GETALL: the proxy answers from its index of each key and
--- sends the stamp of the copy it holds ('' for none). Per key the reply is the stamp
--- when it still matches, else {stamp, HGETALL} to rebuild from, or {} for no key.
--- ARGV: one stamp per key.
+-- sends the stamp of the copy it holds ('' for none). Per key the answer is the stamp
+-- when it still matches, or {} for no key, else what to rebuild the index from:
+-- {stamp, lengths, items, lengths, items, ...}, HGETALL's items in runs of CHUNK_ITEMS,
+-- each run as its items' lengths (uint32, little-endian) and the items concatenated
+-- (a few strings instead of one per item; runs, because one huge table.concat is slow).
+-- ARGV: one stamp per key. With one key, its answer is the reply (not an array of one).
+local CHUNK_ITEMS = 200
+
+local function key_data(key, stamp)
+    local all = server.call('HGETALL', key)
+    local n = #all
+    local lens = {}
+    for j = 1, n do
+        lens[j] = #all[j]
+    end
+    local out = {stamp}
+    for i = 1, n, CHUNK_ITEMS do
+        local k = math.min(i + CHUNK_ITEMS - 1, n)
+        out[#out + 1] = struct.pack('<' .. string.rep('I4', k - i + 1), unpack(lens, i, k))
+        out[#out + 1] = table.concat(all, '', i, k)
+    end
+    return out
+end
+
 server.register_function{function_name = 'tp_gis_read', flags = {'no-writes'}, callback = function(keys, a)
     local states = {}
     for i = 1, #keys do
@@ -243,8 +268,11 @@ server.register_function{function_name = 'tp_gis_read', flags = {'no-writes'}, c
         elseif stamp == a[i] then
             out[i] = stamp
         else
-            out[i] = {stamp, server.call('HGETALL', keys[i])}
+            out[i] = key_data(keys[i], stamp)
         end
+    end
+    if #keys == 1 then
+        return out[1]
     end
     return out
 end}

@@ -6,12 +6,14 @@ The truth is tair-opensource/TairGis (README.md, tests/tairgis.tcl, src/tairgis.
 src/spatial.c for the option scanner, the checks and their order, and the reply shapes).
 
 Writes are one FCALL each (tp_gis_add, tp_gis_del). Spatial reads never move the whole
-key per call: each proxy keeps an STRtree index per key, validated by the key's version
-stamp, which every write replaces in the same Lua call. A read sends the stamp of the
-index it holds; Lua answers just the stamp while it matches, else the key's data to
-rebuild from, all in the one round trip; the reply is then computed here (Call.transform)
-with shapely. Because a stamp identifies one state of one key (server TIME, a counter and
-randomness hashed), any number of proxies, and any database, stay correct.
+key per call: each proxy keeps an index per (database, key) (tairgis_index), validated
+by the key's version stamp, which every write replaces in the same Lua call. A read sends
+the stamp of the index it holds; Lua answers just the stamp while it matches, else the
+key's data to rebuild from, all in the one round trip; the reply is then computed here
+(Call.transform): the index finds the members whose bounds overlap the query's box, as
+the module's R-tree does, and the module's own relations decide (tairgis_relations).
+Because a stamp identifies one state of one key (server TIME, a counter and randomness
+hashed), any number of proxies stay correct.
 
 Tair reports option errors only after its type check (a missing key answers an empty
 array whatever the options), so the option scan runs in the transform, in Tair's order.
@@ -21,23 +23,18 @@ from __future__ import annotations
 
 import math
 import re
-import struct
-import threading
-from collections import OrderedDict
-from functools import cmp_to_key
 
 import numpy as np
-import shapely
 
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules.args import parse_int64
 from tairproxy.modules.tairgis_geometry import (
     INVALID,
     POINT,
+    POLYGON,
     STRTOD,
-    Geom,
     InvalidGeometry,
-    circle_polygon,
+    circle_ring,
     distance,
     json_geometry,
     load_json,
@@ -45,21 +42,25 @@ from tairproxy.modules.tairgis_geometry import (
     radius_bounds,
     strtod_value,
 )
-from tairproxy.resp import Error
+from tairproxy.modules.tairgis_index import GisIndex, IndexCache, encode_member
+from tairproxy.modules.tairgis_relations import (
+    EX_CONTAINS,
+    EX_INTERSECTS,
+    INTERSECTS,
+    RELATIONS,
+    WITHIN,
+    Part,
+    Ring,
+    point_query,
+    points_inside,
+    polygon_map,
+    within,
+)
+from tairproxy.resp import Encoded, Error
 
 LUA_FILE = "tairgis.lua"
 # The module this family stands in for, as its RedisModule_Init registers it (MODULE LIST, INFO).
 EMULATES = ("exgistype", 1)
-
-RESERVED_FIELD = b"\0gis"
-SEQ_END = 16  # marker byte + 15 seq digits
-_META = struct.Struct("<Bdd")  # Tair kind, center x, center y
-
-# Search types of exgsearchInner: what a stored geometry must be to the query one.
-CONTAINS, WITHIN, INTERSECTS = "contains", "within", "intersects"
-# STRtree.query(query, predicate) tests predicate(query, stored).
-_TREE_PREDICATE = {CONTAINS: "covered_by", WITHIN: "covers", INTERSECTS: "intersects"}
-_PAIR_PREDICATE = {CONTAINS: shapely.covers, WITHIN: shapely.covered_by, INTERSECTS: shapely.intersects}
 
 NEED_RADIUS = "ERR need longitude, latitude, meters, unit"
 NEED_LONGITUDE = "ERR need numeric longitude"
@@ -91,127 +92,34 @@ def _word(arg: bytes) -> bytes:
 
 
 def string2d(raw: bytes) -> float | None:
-    """Valkey's string2d (RedisModule_StringToDouble): all of it a strtod number, no
-    leading space, no NaN, no overflow, no underflow to zero."""
+    """RedisModule_StringToDouble on Valkey 9 (fast_float): all of it one decimal number or
+    inf/infinity, an optional sign, no leading space, no hex, no NaN, no overflow, no
+    underflow to zero."""
     if not raw or raw[0] in b" \t\n\v\f\r":
         return None
     m = STRTOD.match(raw)
     if m is None or m.end() != len(raw):
         return None
-    value = strtod_value(m.group(1))
     body = m.group(1).lower().lstrip(b"+-")
+    if body.startswith(b"0x") or len(m.group(1)) - len(body) > 1:
+        return None
+    value = strtod_value(m.group(1))
     if math.isnan(value) or (math.isinf(value) and not body.startswith(b"inf")):
         return None
-    if value == 0:
-        mantissa = body[2:].split(b"p")[0] if body.startswith(b"0x") else body.split(b"e")[0]
-        if mantissa.strip(b"0.") != b"":
-            return None  # strtod's ERANGE: a non-zero number too small for a double
+    if value == 0 and body.split(b"e")[0].strip(b"0.") != b"":
+        return None  # a non-zero number too small for a double
     return value
 
 
 # ---------------------------------------------------------------------------
-# What GIS.ADD stores per member: Tair's text, then the binary the index is built from.
-
-
-def encode_member(geom: Geom) -> bytes:
-    geom.check(lonlat=True)
-    shape = geom.shape()
-    cx, cy = geom.center()
-    return geom.wkt() + b"\0" + _META.pack(geom.kind, cx, cy) + shapely.to_wkb(shape, output_dimension=2)
-
-
-class GisIndex:
-    """One key's members in Tair's iteration order, with an STRtree built on first use."""
-
-    __slots__ = ("stamp", "names", "wkts", "wkbs", "kinds", "cx", "cy", "_tree", "_geoms",
-                 "_by_name", "_sorted", "size")
-
-    def __init__(self, stamp: bytes, data: list[bytes]):
-        self.stamp = stamp
-        rows = []
-        for i in range(0, len(data), 2):
-            field = data[i]
-            if field == RESERVED_FIELD:
-                continue
-            value = data[i + 1]
-            nul = value.index(b"\0", SEQ_END)
-            name = field[1:] if field[:1] == b"\0" else field
-            rows.append((int(value[1:SEQ_END]), name, value, nul))
-        rows.sort(key=lambda r: r[0])
-        self.names = [r[1] for r in rows]
-        self.wkts = [r[2][SEQ_END : r[3]] for r in rows]
-        metas = [_META.unpack_from(r[2], r[3] + 1) for r in rows]
-        self.wkbs = [r[2][r[3] + 1 + _META.size :] for r in rows]
-        self.kinds = np.array([m[0] for m in metas], dtype=np.int8)
-        self.cx = [m[1] for m in metas]
-        self.cy = [m[2] for m in metas]
-        self.size = len(rows)
-        self._tree = self._geoms = self._by_name = self._sorted = None
-
-    @property
-    def geoms(self):
-        if self._geoms is None:
-            self._geoms = shapely.from_wkb(self.wkbs) if self.wkbs else np.array([], dtype=object)
-        return self._geoms
-
-    @property
-    def tree(self) -> shapely.STRtree:
-        if self._tree is None:
-            self._tree = shapely.STRtree(self.geoms)
-        return self._tree
-
-    def position(self, name: bytes) -> int | None:
-        if self._by_name is None:
-            self._by_name = {n: i for i, n in enumerate(self.names)}
-        return self._by_name.get(name)
-
-    def sorted_positions(self) -> list[int]:
-        """GIS.GETALL's order: Tair's dict iterates names as sorted byte strings."""
-        if self._sorted is None:
-            self._sorted = sorted(range(self.size), key=self.names.__getitem__)
-        return self._sorted
-
-
-class IndexCache:
-    """Per-proxy LRU of GisIndex by key name (a stamp check guards every use)."""
-
-    def __init__(self, max_keys: int = 256, max_members: int = 2_000_000):
-        self.max_keys = max_keys
-        self.max_members = max_members
-        self._entries: OrderedDict[bytes, GisIndex] = OrderedDict()
-        self._members = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: bytes) -> GisIndex | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: bytes, index: GisIndex) -> None:
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._members -= old.size
-            self._entries[key] = index
-            self._members += index.size
-            while len(self._entries) > 1 and (
-                len(self._entries) > self.max_keys or self._members > self.max_members
-            ):
-                _, dropped = self._entries.popitem(last=False)
-                self._members -= dropped.size
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._members = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
+# The cache of indexes (one per proxy process).
 
 CACHE = IndexCache()
+
+
+def set_cache_size(megabytes: int) -> None:
+    """--gis-cache-mb: how much memory the indexes of this proxy process may take."""
+    CACHE.resize(max(1, megabytes) << 20)
 
 
 # The common query, "POINT (x y)" with plain decimals: read without the full grammar.
@@ -223,86 +131,109 @@ _SIMPLE_POINT = re.compile(
 )
 
 
-class _QueryShapes:
+def _simple_point(raw: bytes) -> tuple[float, float] | None:
+    """"POINT (x y)" (what most queries are), read without the full grammar: float()
+    reads what strtod reads here, except "_" digit separators (strtod stops at one);
+    anything else (Z, hex, nan(...), other spellings) goes to the full reader."""
+    if raw[:5] in (b"POINT", b"point") and raw[-1:] == b")":
+        head, paren, body = raw[5:-1].partition(b"(")
+        if paren and not head.strip() and b"_" not in body:
+            coords = body.split()
+            if len(coords) == 2:
+                try:
+                    return float(coords[0]), float(coords[1])
+                except ValueError:
+                    pass
+    simple = _SIMPLE_POINT.match(raw)
+    if simple is not None:
+        return float(simple.group(1)), float(simple.group(2))
+    return None
+
+
+# A query geometry as exgsearchInner uses it: its polygon map and its R-tree box.
+_Query = tuple[list[Part], tuple[float, float, float, float]]
+
+
+class _QueryGeometries:
     """Parsed query geometries by argument text (a query repeats its geometry often)."""
 
     def __init__(self, limit: int = 4096):
         self.limit = limit
-        self._parsed: dict[bytes, tuple] = {}
+        self._parsed: dict[bytes, _Query | None] = {}
 
-    def get(self, raw: bytes) -> tuple:
-        found = self._parsed.get(raw)
-        if found is None:
-            simple = _SIMPLE_POINT.match(raw)
-            x = y = math.nan
-            if simple is not None:
-                x, y = float(simple.group(1)), float(simple.group(2))
-            if math.isfinite(x) and math.isfinite(y):
-                found = (Geom(POINT, False, False, (x, y)), shapely.Point(x, y), None)
-            else:
-                try:
-                    geom = parse_geometry(raw)
-                    geom.check(lonlat=False)
-                    found = (geom, geom.shape(), None)
-                except InvalidGeometry as exc:
-                    found = (None, None, exc.message)
-            if len(self._parsed) >= self.limit:
-                self._parsed.clear()
-            self._parsed[raw] = found
+    def get(self, raw: bytes) -> _Query | None:
+        """The query, or None where the module answers "ERR invalid geometry"."""
+        point = _simple_point(raw)
+        if point is not None:  # cheaper to read again than to keep
+            x, y = point
+            return [(POINT, [point], [])], (x, y, x, y)
+        found = self._parsed.get(raw, self)
+        if found is not self:
+            return found
+        try:
+            geom = parse_geometry(raw)
+            found = polygon_map(geom), geom.bounds()
+        except InvalidGeometry:
+            found = None
+        if len(self._parsed) >= self.limit:
+            self._parsed.clear()
+        self._parsed[raw] = found
         return found
 
 
-QUERY_SHAPES = _QueryShapes()
+QUERY_GEOMETRIES = _QueryGeometries()
 
 
 # ---------------------------------------------------------------------------
 # Reads: one FCALL_RO of tp_gis_read; the reply is made here from the index.
 
-
-def _read_call(keys: list[bytes], answer) -> Call:
+def _read_call(db: int, keys: list[bytes], answer) -> Call:
     """The call for a read of `keys`; answer(indexes) makes the reply (an index is None
-    for a missing key) once each index is known to be current."""
-    held = [CACHE.get(k) for k in keys]
-    stamps = [h.stamp if h is not None else b"" for h in held]
+    for a missing key) once each index is known to be current. Per key the call carries
+    the stamp of the index held, or "" to have the data sent."""
+    held = [CACHE.get((db, k)) for k in keys]
 
     def transform(reply):
-        indexes = []
-        for key, item, index in zip(keys, reply, held, strict=True):
-            if isinstance(item, list):
-                if not item:
-                    index = None
-                else:
-                    current = CACHE.get(key)
-                    if current is not None and current.stamp == item[0]:
-                        index = current  # a concurrent read already rebuilt this state
-                    else:
-                        index = GisIndex(item[0], item[1])
-                        CACHE.put(key, index)
-            indexes.append(index)
-        return answer(indexes)
+        items = [reply] if len(keys) == 1 else reply  # one key: its answer is the reply
+        return answer([_current(db, k, item, h) for k, item, h in zip(keys, items, held, strict=True)])
 
-    return Call("tp_gis_read", list(keys), stamps, readonly=True, transform=transform)
+    return Call("tp_gis_read", list(keys), [h.stamp if h is not None else b"" for h in held],
+                readonly=True, transform=transform)
+
+
+def _current(db: int, key: bytes, item, held: GisIndex | None) -> GisIndex | None:
+    """The index a read answers from, given tp_gis_read's answer for its key: the one it
+    held (the stamp came back), a new one (the data came), or None (no key)."""
+    if not isinstance(item, list):
+        return held
+    ck = (db, key)
+    if not item:
+        CACHE.drop(ck)
+        return None
+    current = CACHE.get(ck)
+    if current is not None and current.stamp == item[0]:
+        return current  # a concurrent read already built this state
+    index = GisIndex.from_reply(item)
+    CACHE.put(ck, index)
+    return index
 
 
 class _Search:
-    """Tair's searchContext after parseGisFlags."""
+    """Tair's searchContext after parseGisFlags (class attributes are the defaults: a
+    query usually sets none of them)."""
 
-    __slots__ = ("center", "meters", "to_meters", "radius", "shape", "bounds", "count", "limit",
-                 "withvalue", "withdist", "asc", "desc")
-
-    def __init__(self):
-        self.center = (0.0, 0.0)
-        self.meters = 0.0
-        self.to_meters = 1.0
-        self.radius = False  # targetType RADIUS (else GEOMETRY)
-        self.shape = None
-        self.bounds = None
-        self.count = 0
-        self.limit = 0
-        self.withvalue = True
-        self.withdist = False
-        self.asc = False
-        self.desc = False
+    center = (0.0, 0.0)
+    meters = 0.0
+    to_meters = 1.0
+    radius = False  # targetType RADIUS (else GEOMETRY)
+    parts: list[Part] | None = None
+    bounds = (0.0, 0.0, 0.0, 0.0)
+    count = 0
+    limit = 0
+    withvalue = True
+    withdist = False
+    asc = False
+    desc = False
 
 
 def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
@@ -332,10 +263,10 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
         elif word == b"GEOM":
             if i == argc - 1:
                 return Error(NEED_GEOMETRY.encode())
-            _, shape, problem = QUERY_SHAPES.get(args[i + 1])
-            if problem is not None:
-                return Error(problem.encode())
-            ctx.shape, ctx.radius, ctx.bounds = shape, False, None
+            query = QUERY_GEOMETRIES.get(args[i + 1])
+            if query is None:
+                return Error(INVALID.encode())
+            (ctx.parts, ctx.bounds), ctx.radius = query, False
             i += 1
         elif word == b"MEMBER":
             if i >= argc - 3:
@@ -343,7 +274,7 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
             pos = index.position(args[i + 1])
             if pos is None:
                 return Error(MEMBER_NOT_FOUND.encode())
-            if index.kinds[pos] != POINT:
+            if index.kind[pos] != POINT:
                 return Error(MEMBER_NOT_POINT.encode())
             distance = _distance(args[i + 2], args[i + 3])
             if isinstance(distance, Error):
@@ -380,12 +311,12 @@ def _parse_search(index: GisIndex, args: list[bytes]) -> _Search | Error:
             if not ctx.asc:
                 ctx.desc = True
         i += 1
-    if ctx.shape is None:
+    if ctx.parts is None:
         # No RADIUS / GEOM / MEMBER: argv[2] is the geometry.
-        _, shape, problem = QUERY_SHAPES.get(args[2])
-        if problem is not None:
-            return Error(problem.encode())
-        ctx.shape, ctx.radius = shape, False
+        query = QUERY_GEOMETRIES.get(args[2])
+        if query is None:
+            return Error(INVALID.encode())
+        (ctx.parts, ctx.bounds), ctx.radius = query, False
     return ctx
 
 
@@ -401,61 +332,115 @@ def _distance(value: bytes, unit_word: bytes) -> tuple[float, float] | Error:
 
 
 def _set_radius(ctx: _Search, meters: float) -> None:
+    """The R-tree box from geoutilBoundsFromLatLon and the 12-sided circle other members
+    are tested against; an infinite radius makes both NaN, as in the module."""
     lon, lat = ctx.center
     ctx.meters = meters
     ctx.radius = True
     ctx.bounds = radius_bounds(lon, lat, meters)
-    ctx.shape = circle_polygon(lon, lat, meters)
+    ctx.parts = [(POLYGON, Ring(circle_ring(lon, lat, meters)), [])]
 
 
-def _matches(index: GisIndex, ctx: _Search, search: str) -> list[int]:
-    """Positions of the matching members in Tair's iteration order (LIMIT applied)."""
-    if index.size == 0:
-        return []
-    if not ctx.radius:
-        found = np.sort(index.tree.query(ctx.shape, predicate=_TREE_PREDICATE[search])).tolist()
-    else:
-        minx, miny, maxx, maxy = ctx.bounds
-        if not (minx <= maxx and miny <= maxy):
-            return []  # Tair's R-tree overlap test finds nothing in an inverted box
-        candidates = np.sort(index.tree.query(shapely.box(minx, miny, maxx, maxy)))
-        if not len(candidates):
-            return []
-        points = index.kinds[candidates] == POINT
-        others = candidates[~points]
-        shaped = set()
-        if len(others):
-            hits = _PAIR_PREDICATE[search](index.geoms[others], ctx.shape)
-            shaped = set(others[hits].tolist())
-        lon, lat = ctx.center
-        meters = ctx.meters
-        cx, cy = index.cx, index.cy
-        found = []
-        for pos, is_point in zip(candidates.tolist(), points.tolist(), strict=True):
-            if is_point:
-                if distance(cy[pos], cx[pos], lat, lon) <= meters:
-                    found.append(pos)
-            elif pos in shaped:
-                found.append(pos)
-    if ctx.limit and len(found) > ctx.limit:
-        found = found[: ctx.limit]
+def _matches(index: GisIndex, ctx: _Search, search: int) -> list[int]:
+    """searchIterator over the R-tree's candidates: positions of the matching members in
+    Tair's iteration order (LIMIT applied)."""
+    relation = RELATIONS[search]
+    lon, lat = ctx.center
+    candidates = index.candidates(*ctx.bounds)
+    batch = _points_in_query(index, ctx, search, candidates)
+    found = []
+    limit, radius, query = ctx.limit, ctx.radius, ctx.parts
+    points_apart = radius or batch is not None
+    kind = index.kind
+    for pos in candidates:
+        if limit and len(found) >= limit:
+            break
+        if points_apart and kind[pos] == POINT:
+            if radius:
+                ok = distance(index.cy[pos], index.cx[pos], lat, lon) <= ctx.meters
+            else:
+                ok = batch[pos]
+        else:
+            ok = relation(index.parts(pos), query)
+        if ok:
+            found.append(pos)
     return found
 
 
-def _distance_order(a: tuple[float, int], b: tuple[float, int]) -> int:
-    """sortDistanceAsc: distances within 1e-7 compare equal."""
-    if a[0] > b[0]:
+_BATCH_POINTS = 32
+
+
+def _points_in_query(index: GisIndex, ctx: _Search, search: int, candidates: list[int]) -> dict | None:
+    """Point members against a one-polygon query, all at once: for WITHIN, INTERSECTS and
+    plain intersects a point member's test is exactly point-in-polygon with holes (and
+    CONTAINS never matches a point against a polygon), so many candidates are answered
+    with one vectorised pass instead of one loop each."""
+    if ctx.radius or len(candidates) < _BATCH_POINTS or len(ctx.parts) != 1 or ctx.parts[0][0] != POLYGON:
+        return None
+    rows = np.array(candidates, dtype=np.int64)
+    rows = rows[index.kinds()[rows] == POINT]
+    if search == EX_CONTAINS:
+        inside = np.zeros(len(rows), dtype=bool)
+    else:
+        _, exterior, holes = ctx.parts[0]
+        xy = np.stack([np.frombuffer(index.cx)[rows], np.frombuffer(index.cy)[rows]], axis=1)
+        inside = points_inside(xy, exterior, holes)
+    return dict(zip(rows.tolist(), inside.tolist(), strict=True))
+
+
+def _distance_order(a: float, b: float) -> int:
+    """sortDistanceAsc: distances within 1e-7 compare equal (and a NaN is "less")."""
+    if a > b:
         return 1
-    if abs(a[0] - b[0]) < 0.0000001:
+    if abs(a - b) < 0.0000001:
         return 0
     return -1
 
 
-def _reverse_distance_order(a: tuple[float, int], b: tuple[float, int]) -> int:
-    return -_distance_order(a, b)
+def _merge_sort(items: list, cmp) -> list:
+    """glibc's qsort (a top-down merge sort): the module's comparator is not a total order
+    (NaN distances, the 1e-7 tolerance), so only the same algorithm gives the same order."""
+    n = len(items)
+    if n <= 1:
+        return items
+    left, right = _merge_sort(items[: n // 2], cmp), _merge_sort(items[n // 2 :], cmp)
+    out = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        if cmp(left[i], right[j]) <= 0:
+            out.append(left[i])
+            i += 1
+        else:
+            out.append(right[j])
+            j += 1
+    return out + left[i:] + right[j:]
 
 
-def _search_reply(index: GisIndex, args: list[bytes], search: str):
+def _distance_text(d: float) -> bytes:
+    """%.4f as glibc prints it (a NaN keeps its sign)."""
+    if math.isnan(d):
+        return b"-nan" if math.copysign(1.0, d) < 0 else b"nan"
+    return b"%.4f" % d
+
+
+def _search_reply(index: GisIndex, args: list[bytes], search: int):
+    if len(args) == 3:
+        # The common query: a geometry and no option (a word such as COUNT is no geometry
+        # and takes the general path, which reports its error).
+        query = QUERY_GEOMETRIES.get(args[2])
+        if query is not None:
+            (parts, bounds), out = query, []
+            if len(parts) == 1 and parts[0][0] == POINT:
+                q, parsed = parts[0][1][0], index.parsed
+                for pos in index.candidates(*bounds):
+                    if point_query(parsed.get(pos) or index.parts(pos), q, search):
+                        out += (index.name(pos), index.wkt(pos))
+            else:
+                relation = RELATIONS[search]
+                for pos in index.candidates(*bounds):
+                    if relation(index.parts(pos), parts):
+                        out += (index.name(pos), index.wkt(pos))
+            return _encoded_search(len(out) // 2, out)
     ctx = _parse_search(index, args)
     if isinstance(ctx, Error):
         return ctx
@@ -465,38 +450,57 @@ def _search_reply(index: GisIndex, args: list[bytes], search: str):
     dists: list[float] | None = None
     if ctx.asc or ctx.desc or ctx.withdist:
         lon, lat = ctx.center
-        pairs = [(distance(index.cy[p], index.cx[p], lat, lon) / ctx.to_meters, p) for p in found]
-        if ctx.asc or ctx.desc:
-            order = _distance_order if ctx.asc else _reverse_distance_order
-            pairs.sort(key=cmp_to_key(order))  # stable, like glibc's merge-sort qsort
+        cx, cy = index.cx, index.cy
+        pairs = [(distance(cy[p], cx[p], lat, lon) / ctx.to_meters, p) for p in found]
+        if ctx.asc:
+            pairs = _merge_sort(pairs, lambda a, b: _distance_order(a[0], b[0]))
+        elif ctx.desc:
+            pairs = _merge_sort(pairs, lambda a, b: -_distance_order(a[0], b[0]))
         found = [p for _, p in pairs]
         dists = [d for d, _ in pairs]
     returned = len(found) if ctx.count == 0 or len(found) < ctx.count else ctx.count
     out: list = []
     for k in range(returned):
         pos = found[k]
-        out.append(index.names[pos])
+        out.append(index.name(pos))
         if ctx.withvalue:
-            out.append(index.wkts[pos])
+            out.append(index.wkt(pos))
         if ctx.withdist:
-            out.append(b"%.4f" % dists[k])
-    return [returned, out]
+            out.append(_distance_text(dists[k]))
+    return _encoded_search(returned, out)
 
 
-def _searcher(search: str):
-    def handler(args: list[bytes]) -> Call:
-        def answer(indexes):
-            index = indexes[0]
+_BULK_HEADERS = [b"$%d\r\n" % n for n in range(512)]
+
+
+def _encoded_search(count: int, items: list[bytes]) -> Encoded:
+    """[count, [items...]] in RESP (the same in RESP2 and RESP3), built directly."""
+    parts = [b"*2\r\n:%d\r\n*%d\r\n" % (count, len(items))]
+    headers = _BULK_HEADERS
+    for item in items:
+        n = len(item)
+        parts += (headers[n] if n < 512 else b"$%d\r\n" % n, item, b"\r\n")
+    return Encoded(b"".join(parts))
+
+
+def _searcher(search: int):
+    def handler(args: list[bytes], db: int) -> Call:
+        key = args[1]
+        held = CACHE.get((db, key))
+
+        def transform(reply):
+            index = _current(db, key, reply, held)
             if index is None:
                 return []
             return _search_reply(index, args, search)
 
-        return _read_call([args[1]], answer)
+        return Call("tp_gis_read", [key], [held.stamp if held is not None else b""], readonly=True,
+                    transform=transform)
 
     return handler
 
 
-def gis_getall(args: list[bytes]) -> Call:
+def gis_getall(args: list[bytes], db: int) -> Call:
     def answer(indexes):
         index = indexes[0]
         if index is None:
@@ -506,18 +510,18 @@ def gis_getall(args: list[bytes]) -> Call:
             return withvalue
         out = []
         for pos in index.sorted_positions():
-            out.append(index.names[pos])
+            out.append(index.name(pos))
             if withvalue:
-                out.append(index.wkts[pos])
+                out.append(index.wkt(pos))
         return out
 
-    return _read_call([args[1]], answer)
+    return _read_call(db, [args[1]], answer)
 
 
 def _getall_flags(args: list[bytes]) -> bool | Error:
     """GIS.GETALL runs Tair's option scanner without a search context: WITHOUTWKT and
     friends work; the errors it reports before touching that context are reproduced;
-    where the module would dereference it (and crash the server) we ignore the option."""
+    where the module would use that context (and crash the server) we answer an error."""
     withvalue = True
     i, argc = 2, len(args)
     while i < argc:
@@ -527,30 +531,36 @@ def _getall_flags(args: list[bytes]) -> bool | Error:
                 return Error(NEED_RADIUS.encode())
             if string2d(args[i + 1]) is None:
                 return Error(NEED_LONGITUDE.encode())
-            i += 4
+            return _getall_unsupported(word)
         elif word == b"GEOM":
             if i == argc - 1:
                 return Error(NEED_GEOMETRY.encode())
-            if QUERY_SHAPES.get(args[i + 1])[2] is not None:
+            if QUERY_GEOMETRIES.get(args[i + 1]) is None:
                 return Error(INVALID.encode())
-            i += 1
+            return _getall_unsupported(word)
         elif word == b"MEMBER":
             if i >= argc - 3:
                 return Error(NEED_MEMBER.encode())
-            i += 3
+            return _getall_unsupported(word)
         elif word in (b"COUNT", b"LIMIT"):
             is_count = word == b"COUNT"
             if i == argc - 1:
                 return Error((COUNT_NEEDED if is_count else LIMIT_NEEDED).encode())
             if parse_int64(args[i + 1]) is None:
                 return Error((COUNT_NOT_NUMBER if is_count else LIMIT_NOT_NUMBER).encode())
-            i += 1
+            return _getall_unsupported(word)
+        elif word in (b"ASC", b"DESC"):
+            return _getall_unsupported(word)
         elif word == b"WITHVALUE":
             withvalue = True
         elif word in (b"WITHOUTVALUE", b"WITHOUTWKT"):
             withvalue = False
         i += 1
     return withvalue
+
+
+def _getall_unsupported(word: bytes) -> Error:
+    return Error(b"ERR tairproxy: GIS.GETALL does not take %s (it stops the real module)" % word)
 
 
 # ---------------------------------------------------------------------------
@@ -642,42 +652,45 @@ def _giswithin_keys(args: list[bytes]) -> list[bytes]:
     return [args[1]] if _looks_like_geometry(args[2]) else [args[1], args[2]]
 
 
-def giswithin(args: list[bytes]) -> Call:
+def giswithin(args: list[bytes], db: int) -> Call:
     """GISWITHIN key geometry [options] as GIS.WITHIN; GISWITHIN zones_key points_key
     [WITHOUTWKT]: the members of points_key lying within (or on the edge of) any
-    geometry of zones_key, as [count, [name, wkt, ...]]. Both keys must share a slot."""
+    geometry of zones_key by GIS.WITHIN's test, as [count, [name, wkt, ...]]. Both keys
+    must share a slot."""
     if _looks_like_geometry(args[2]):
-        return _searcher(WITHIN)(args)
+        return _searcher(WITHIN)(args, db)
     zones_key, points_key = args[1], args[2]
     withvalue = not any(_word(a) in (b"WITHOUTWKT", b"WITHOUTVALUE") for a in args[3:])
 
     def answer(indexes):
         zones, points = indexes
-        if zones is None or points is None or zones.size == 0 or points.size == 0:
+        if zones is None or points is None:
             return []
-        pairs = zones.tree.query(points.geoms, predicate="covered_by")
-        found = np.unique(pairs[0]).tolist()
         out: list = []
-        for pos in found:
-            out.append(points.names[pos])
-            if withvalue:
-                out.append(points.wkts[pos])
-        return [len(found), out]
+        count = 0
+        for pos in range(points.size):
+            box = (float(points.minx[pos]), float(points.miny[pos]), float(points.maxx[pos]), float(points.maxy[pos]))
+            if any(within(points.parts(pos), zones.parts(z)) for z in zones.candidates(*box)):
+                count += 1
+                out.append(points.name(pos))
+                if withvalue:
+                    out.append(points.wkt(pos))
+        return [count, out]
 
-    return _read_call([zones_key, points_key], answer)
+    return _read_call(db, [zones_key, points_key], answer)
 
 
 COMMANDS = [
     Command("GIS.ADD", -4, gis_add),
     Command("GIS.GET", -3, gis_get, readonly=True),
-    Command("GIS.GETALL", -2, gis_getall, readonly=True),
+    Command("GIS.GETALL", -2, gis_getall, readonly=True, with_db=True),
     Command("GIS.DEL", -3, gis_del),
-    Command("GIS.CONTAINS", -3, _searcher(CONTAINS), readonly=True),
-    Command("GIS.WITHIN", -3, _searcher(WITHIN), readonly=True),
-    Command("GIS.INTERSECTS", -3, _searcher(INTERSECTS), readonly=True),
-    Command("GIS.SEARCH", -3, _searcher(INTERSECTS), readonly=True),
+    Command("GIS.CONTAINS", -3, _searcher(EX_CONTAINS), readonly=True, with_db=True),
+    Command("GIS.WITHIN", -3, _searcher(WITHIN), readonly=True, with_db=True),
+    Command("GIS.INTERSECTS", -3, _searcher(EX_INTERSECTS), readonly=True, with_db=True),
+    Command("GIS.SEARCH", -3, _searcher(INTERSECTS), readonly=True, with_db=True),
     Command("GISADD", -3, gisadd),
-    Command("GISCONTAINS", -3, _searcher(CONTAINS), readonly=True),
-    Command("GISINTERSECTS", -3, _searcher(INTERSECTS), readonly=True),
-    Command("GISWITHIN", -3, giswithin, readonly=True, key_finder=_giswithin_keys),
+    Command("GISCONTAINS", -3, _searcher(EX_CONTAINS), readonly=True, with_db=True),
+    Command("GISINTERSECTS", -3, _searcher(EX_INTERSECTS), readonly=True, with_db=True),
+    Command("GISWITHIN", -3, giswithin, readonly=True, key_finder=_giswithin_keys, with_db=True),
 ]

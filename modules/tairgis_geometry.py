@@ -1,12 +1,13 @@
-"""TairGis geometry: Tair's WKT/GeoJSON reader and WKT printer, its spherical helpers, and
-the shapely shapes the proxy's spatial index uses.
+"""TairGis geometry: Tair's WKT/GeoJSON reader and WKT printer, its bounds and "center",
+and its spherical helpers.
 
 The truth is tair-opensource/TairGis src/spatial: geom.c (the WKT grammar and printer),
 grisu3.c (how a coordinate is printed), geom_json.c (GeoJSON geometries), geom_levels.c
 (the "center" used for distances) and geoutil.c (a sphere of radius 6372797.560856 m).
 Replies keep Tair's visible quirks: rings print back as given (unclosed ones too),
-`POINT EMPTY` is POINT(0 0), 0.5 prints as ".5" and 0.25 as "2.5e-1". Predicates are
-shapely's exact ones (boundary-inclusive, as Tair's point-in-polygon tests expect).
+`POINT EMPTY` is POINT(0 0), 0.5 prints as ".5" and 0.25 as "2.5e-1". Any coordinate
+strtod reads is kept (out of lon/lat range, infinite, NaN), as the module keeps it. The
+relations between geometries are in tairgis_relations.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import json
 import math
 import re
 import struct
-
-import shapely
 
 POINT, LINESTRING, POLYGON, MULTIPOINT, MULTILINESTRING, MULTIPOLYGON, COLLECTION = range(1, 8)
 _NAMES = {
@@ -33,10 +32,10 @@ INVALID = "ERR invalid geometry"
 
 
 class InvalidGeometry(Exception):
-    """A geometry Tair (or, with a reason, our stricter checks) refuses."""
+    """A geometry Tair's reader refuses (or raw WKB, which we refuse)."""
 
-    def __init__(self, reason: str = ""):
-        self.message = f"{INVALID}: {reason}" if reason else INVALID
+    def __init__(self):
+        self.message = INVALID
         super().__init__(self.message)
 
 
@@ -74,7 +73,8 @@ class Geom:
     # ----- Tair's bounds and center (geom_levels.c) -----------------------
 
     def bounds(self) -> tuple[float, float, float, float]:
-        """Tair's geomBounds: polygons use their outer ring; an empty part counts as (0 0)."""
+        """geomBounds: polygons use their outer ring; an empty part counts as (0 0); boxes
+        grow only where a comparison holds, so NaN never replaces a value it follows."""
         kind, data = self.kind, self.data
         if kind == POINT:
             return data[0], data[1], data[0], data[1]
@@ -95,117 +95,51 @@ class Geom:
         minx, miny, maxx, maxy = self.bounds()
         return (maxx - minx) / 2 + minx, (maxy - miny) / 2 + miny
 
-    # ----- checks and shapes ----------------------------------------------
-
-    def coords(self):
-        kind, data = self.kind, self.data
-        if kind == POINT:
-            yield data
-        elif kind in (LINESTRING, MULTIPOINT):
-            yield from data
-        elif kind in (POLYGON, MULTILINESTRING):
-            for ring in data:
-                yield from ring
-        elif kind == MULTIPOLYGON:
-            for poly in data:
-                for ring in poly:
-                    yield from ring
-        else:
-            for g in data:
-                yield from g.coords()
-
-    def check(self, lonlat: bool) -> None:
-        """Our additions to Tair's checks: finite numbers and, for stored values, real lon/lat."""
-        for c in self.coords():
-            x, y = c[0], c[1]
-            if not (math.isfinite(x) and math.isfinite(y)):
-                raise InvalidGeometry("coordinates must be finite numbers")
-            if lonlat and not (-180.0 <= x <= 180.0 and -90.0 <= y <= 90.0):
-                raise InvalidGeometry("longitude must be within [-180,180] and latitude within [-90,90]")
-
-    def shape(self):
-        """The 2D shapely geometry used for predicates (repaired with make_valid if Tair
-        accepted something self-intersecting)."""
-        shp = _shape(self)
-        if not shapely.is_valid(shp):
-            shp = shapely.make_valid(shp)
-        return shp
-
 
 _ZERO_RECT = (0.0, 0.0, 0.0, 0.0)
 
 
+def _expand(rect, x: float, y: float) -> tuple[float, float, float, float]:
+    """geomRectExpand."""
+    minx, miny, maxx, maxy = rect
+    if x < minx:
+        minx = x
+    if y < miny:
+        miny = y
+    if x > maxx:
+        maxx = x
+    if y > maxy:
+        maxy = y
+    return minx, miny, maxx, maxy
+
+
 def _coords_bounds(coords) -> tuple[float, float, float, float]:
+    """level2_getBounds: the first coordinate, grown by each next one (as _expand)."""
     if not coords:
         return _ZERO_RECT
-    xs = [c[0] for c in coords]
-    ys = [c[1] for c in coords]
-    return min(xs), min(ys), max(xs), max(ys)
+    minx = maxx = coords[0][0]
+    miny = maxy = coords[0][1]
+    for c in coords:
+        x, y = c[0], c[1]
+        if x < minx:
+            minx = x
+        if y < miny:
+            miny = y
+        if x > maxx:
+            maxx = x
+        if y > maxy:
+            maxy = y
+    return minx, miny, maxx, maxy
 
 
 def _union(rects) -> tuple[float, float, float, float]:
+    """The first rect grown by each other's min corner, then its max corner (geomRectUnion)."""
     if not rects:
         return _ZERO_RECT
-    return (
-        min(r[0] for r in rects),
-        min(r[1] for r in rects),
-        max(r[2] for r in rects),
-        max(r[3] for r in rects),
-    )
-
-
-def _xy(coords):
-    return [(c[0], c[1]) for c in coords]
-
-
-def _ring(coords):
-    pts = _xy(coords)
-    if len(pts) < 3:
-        raise InvalidGeometry("a polygon ring needs at least 3 points")
-    if pts[0] != pts[-1]:
-        pts.append(pts[0])  # Tair accepts unclosed rings and closes them implicitly
-    if len(pts) < 4:
-        raise InvalidGeometry("a polygon ring needs at least 3 points")
-    return pts
-
-
-def _line(coords):
-    pts = _xy(coords)
-    if len(pts) == 1:
-        return shapely.Point(pts[0])  # Tair accepts a one-point line: it is that point
-    return shapely.LineString(pts)
-
-
-def _polygon(rings):
-    if not rings:
-        return shapely.Polygon()
-    return shapely.Polygon(_ring(rings[0]), [_ring(r) for r in rings[1:]])
-
-
-def _shape(g: Geom):
-    kind, data = g.kind, g.data
-    if kind == POINT:
-        return shapely.Point(data[0], data[1])
-    if kind == LINESTRING:
-        return _line(data)
-    if kind == POLYGON:
-        return _polygon(data)
-    if kind == MULTIPOINT:
-        return shapely.MultiPoint(_xy(data)) if data else shapely.MultiPoint()
-    if kind == MULTILINESTRING:
-        parts = [_line(r) for r in data]
-    elif kind == MULTIPOLYGON:
-        parts = [_polygon(p) for p in data if p]
-    else:
-        parts = [_shape(x) for x in data]
-    if not parts:
-        return shapely.GeometryCollection()
-    types = {p.geom_type for p in parts}
-    if types == {"LineString"}:
-        return shapely.MultiLineString(parts)
-    if types == {"Polygon"}:
-        return shapely.MultiPolygon(parts)
-    return shapely.GeometryCollection(parts)
+    rect = rects[0]
+    for r in rects[1:]:
+        rect = _expand(_expand(rect, r[0], r[1]), r[2], r[3])
+    return rect
 
 
 # ---------------------------------------------------------------------------
@@ -230,13 +164,32 @@ def strtod_value(token: bytes) -> float:
     if body.startswith(b"inf"):
         return -math.inf if negative else math.inf
     if body.startswith(b"nan"):
-        return math.copysign(math.nan, -1.0 if negative else 1.0)
+        bits = 0x7FF8000000000000 | _nan_payload(body[4:-1]) if body.endswith(b")") else 0x7FF8000000000000
+        value = struct.unpack("<d", struct.pack("<Q", bits))[0]
+        return -value if negative else value
     if body.startswith(b"0x"):
         try:
             return float.fromhex(token.decode())
         except OverflowError:
             return -math.inf if negative else math.inf
     return float(token)
+
+
+def _nan_payload(chars: bytes) -> int:
+    """glibc's nan(n-char-sequence): the sequence read by strtoull(base 0) becomes the
+    NaN's payload when all of it is a number (0x hex, leading-0 octal, else decimal)."""
+    if b"_" in chars:
+        return 0  # int() would read 1_0, strtoull stops at "_"
+    try:
+        if chars[:2].lower() == b"0x":
+            n = int(chars[2:], 16)
+        elif chars[:1] == b"0" and len(chars) > 1:
+            n = int(chars[1:], 8)
+        else:
+            n = int(chars, 10)
+    except ValueError:
+        return 0
+    return n & 0x0007FFFFFFFFFFFF
 
 
 def parse_geometry(raw: bytes) -> Geom:
@@ -736,12 +689,34 @@ EARTH_RADIUS = 6372797.560856
 _PI = 3.14159265358979323846
 
 
+# libm answers NaN where Python's math raises (sin(inf), asin(2), sqrt(-1), fmod(inf, y)),
+# and it keeps a NaN argument's sign where CPython's atan2 does not: an infinite radius or
+# coordinate must flow through as it does in the module, down to the sign WITHDIST prints.
+# x - x of an infinity, 0/0 and the like give the processor's default NaN (negative).
+
+
 def _sqrt(x: float) -> float:
-    return math.sqrt(x) if x >= 0 else math.nan
+    return math.sqrt(x) if not x < 0 else -math.nan
 
 
 def _asin(x: float) -> float:
-    return math.asin(x) if -1.0 <= x <= 1.0 else math.nan
+    return math.asin(x) if not (x > 1.0 or x < -1.0) else -math.nan
+
+
+def _sin(x: float) -> float:
+    return math.sin(x) if not math.isinf(x) else x - x
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) if not math.isinf(x) else x - x
+
+
+def _fmod(x: float, y: float) -> float:
+    return math.fmod(x, y) if not math.isinf(x) else (x * y) / (x * y)
+
+
+def _atan2(y: float, x: float) -> float:
+    return x + y if math.isnan(x) or math.isnan(y) else math.atan2(y, x)
 
 
 def distance(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
@@ -752,8 +727,8 @@ def distance(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
     a2 = lon_b * _PI / 180.0
     aq = q2 - q1
     av = a2 - a1
-    a = math.sin(aq / 2) * math.sin(aq / 2) + math.cos(q1) * math.cos(q2) * math.sin(av / 2) * math.sin(av / 2)
-    c = 2 * math.atan2(_sqrt(a), _sqrt(1 - a))
+    a = _sin(aq / 2) * _sin(aq / 2) + _cos(q1) * _cos(q2) * _sin(av / 2) * _sin(av / 2)
+    c = 2 * _atan2(_sqrt(a), _sqrt(1 - a))
     return EARTH_RADIUS * c
 
 
@@ -763,9 +738,9 @@ def destination(lat: float, lon: float, meters: float, bearing: float) -> tuple[
     z = bearing * _PI / 180.0
     q1 = lat * _PI / 180.0
     a1 = lon * _PI / 180.0
-    q2 = _asin(math.sin(q1) * math.cos(tq) + math.cos(q1) * math.sin(tq) * math.cos(z))
-    a2 = a1 + math.atan2(math.sin(z) * math.sin(tq) * math.cos(q1), math.cos(tq) - math.sin(q1) * math.sin(q2))
-    a2 = math.fmod(a2 + 3 * _PI, 2 * _PI) - _PI
+    q2 = _asin(_sin(q1) * _cos(tq) + _cos(q1) * _sin(tq) * _cos(z))
+    a2 = a1 + _atan2(_sin(z) * _sin(tq) * _cos(q1), _cos(tq) - _sin(q1) * _sin(q2))
+    a2 = _fmod(a2 + 3 * _PI, 2 * _PI) - _PI
     return q2 * 180.0 / _PI, a2 * 180.0 / _PI
 
 
@@ -778,8 +753,9 @@ def radius_bounds(lon: float, lat: float, meters: float) -> tuple[float, float, 
     return w_lon, s_lat, e_lon, n_lat
 
 
-def circle_polygon(lon: float, lat: float, meters: float):
-    """geomNewCirclePolygon(center, meters, 12): what a radius is, for non-point members."""
+def circle_ring(lon: float, lat: float, meters: float) -> list[tuple[float, float]]:
+    """geomNewCirclePolygon(center, meters, 12): the ring (12 points, closed) a radius
+    is, for members other than points."""
     pts = []
     deg = 0.0
     while deg < 360.0:
@@ -787,9 +763,4 @@ def circle_polygon(lon: float, lat: float, meters: float):
         pts.append((a, q))
         deg += 30.0
     pts.append(pts[0])
-    if not all(math.isfinite(v) for p in pts for v in p):
-        return shapely.Polygon()
-    shp = shapely.Polygon(pts)
-    if not shapely.is_valid(shp):
-        shp = shapely.make_valid(shp)
-    return shp
+    return pts

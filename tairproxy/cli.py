@@ -118,6 +118,9 @@ async def _serve(
     announce: bool = True,
 ) -> int:
     address = _address(args, upstream)
+    from tairproxy.modules.tairgis import set_cache_size
+
+    set_cache_size(args.gis_cache_mb)
     # Stop signals are the loop's from the first moment: one that comes during start-up stops
     # the start (a worker replaced just before a shutdown must not miss it).
     stop = asyncio.Event()

@@ -24,6 +24,7 @@ ENV_PREFIX = "TAIRPROXY_"
 DEFAULT_MAX_BULK = 512 * 1024 * 1024  # Valkey's proto-max-bulk-len default
 MAX_WORKERS = 256
 DEFAULT_UPSTREAM_CONNECTIONS = 1
+DEFAULT_GIS_CACHE_MB = 512
 DEFAULT_CLIENT_OUTPUT = 256 * 1024 * 1024
 
 
@@ -76,6 +77,13 @@ def size(text: str, allow_zero: bool = False) -> int:
 def size_or_zero(text: str) -> int:
     """A size as size() does, or 0 (no limit)."""
     return size(text, allow_zero=True)
+
+
+def megabytes(text: str) -> int:
+    value = _integer(text, "a number of megabytes")
+    if value < 1:
+        raise ValueError("must be at least 1 MB")
+    return value
 
 
 def connections(text: str) -> int:
@@ -219,6 +227,9 @@ OPTIONS = (
            "unread replies a client on a shared connection may leave in the proxy before it is "
            "disconnected, as Valkey's client-output-buffer-limit, units as Valkey's; 0 = no limit "
            "(default 256mb)"),
+    Option("--gis-cache-mb", megabytes, DEFAULT_GIS_CACHE_MB, "MB",
+           "memory for the TairGis indexes of each proxy process, least recently used key evicted "
+           f"first (default {DEFAULT_GIS_CACHE_MB})"),
     Option("--workers", workers, 1, "N",
            "proxy processes sharing the port (SO_REUSEPORT); a worker that dies is replaced "
            "(default 1)"),

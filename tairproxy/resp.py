@@ -40,6 +40,11 @@ class Double(float):
     """A RESP3 double (,) reply."""
 
 
+class Encoded(bytes):
+    """A reply already encoded, the same in RESP2 and RESP3 (arrays, bulk strings and
+    integers): a reply reshaper that builds the bytes itself skips the generic encoder."""
+
+
 NIL_BULK = b"$-1\r\n"
 
 
@@ -341,7 +346,9 @@ def encode_reply(value: object, resp3: bool = False) -> bytes:
 
 
 def _encode(value: object, resp3: bool, out: list[bytes]) -> None:
-    if value is None:
+    if type(value) is Encoded:
+        out.append(value)
+    elif value is None:
         out.append(b"_\r\n" if resp3 else NIL_BULK)
     elif isinstance(value, Status):
         out.append(b"+" + value + CRLF)

@@ -5,6 +5,7 @@ several databases, RESTORE/COPY/RENAME, RESP3.
 
 from __future__ import annotations
 
+import struct
 import time
 
 import redis
@@ -218,12 +219,18 @@ def test_reads_move_only_the_stamp_once_indexed(raw, direct):
         args += [f"p{n}", f"POLYGON(({n % 90} 0,{n % 90 + 1} 0,{n % 90 + 1} 1,{n % 90} 1))"]
     assert raw("GIS.ADD", "big", *args) == i(300)
     assert raw("GIS.CONTAINS", "big", "POINT(0.5 0.5)", "WITHOUTWKT") == found(4, "p0", "p90", "p180", "p270")
-    stamp = tairgis.CACHE.get(b"big").stamp
+    stamp = tairgis.CACHE.get((0, b"big")).stamp
     assert stamp == direct.hget("big", "\x00gis")
-    # what the proxy sends for a query, and what Valkey answers to it
-    assert direct.fcall_ro("tp_gis_read", 1, "big", stamp) == [stamp]
-    assert len(direct.fcall_ro("tp_gis_read", 1, "big", "")[0][1]) == 2 * 301
-    assert direct.fcall_ro("tp_gis_read", 1, "none", "") == [[]]
+    # what the proxy sends for a query, and what Valkey answers to it: the stamp, or runs
+    # of HGETALL's items as (lengths, items concatenated) (per key; one key: unwrapped)
+    assert direct.fcall_ro("tp_gis_read", 1, "big", stamp) == stamp
+    got_stamp, *runs = direct.fcall_ro("tp_gis_read", 1, "big", "")
+    assert got_stamp == stamp and len(runs) == 2 * 4  # 602 items in runs of 200
+    lengths = b"".join(runs[0::2])
+    lengths = struct.unpack(f"<{len(lengths) // 4}I", lengths)
+    assert len(lengths) == 2 * 301 and sum(lengths) == len(b"".join(runs[1::2]))
+    assert direct.fcall_ro("tp_gis_read", 1, "none", "") == []
+    assert direct.fcall_ro("tp_gis_read", 2, "none", "big", "", stamp) == [[], stamp]
     assert raw("GIS.ADD", "big", "p0", "POINT(0.5 0.5)") == i(1)
     assert direct.hget("big", "\x00gis") != stamp
     assert raw("GIS.CONTAINS", "big", "POINT(0.5 0.5)", "WITHOUTWKT") == found(4, "p90", "p180", "p270", "p0")
@@ -252,17 +259,3 @@ def test_two_proxies_see_each_others_writes(raw, valkey_url):
     finally:
         other.close()
         second.stop()
-
-
-def test_index_cache_is_bounded():
-    cache = tairgis.IndexCache(max_keys=3, max_members=5)
-    for n in range(5):
-        cache.put(b"k%d" % n, tairgis.GisIndex(b"s", [b"\x00gis", b"v"]))
-    assert len(cache) == 3 and cache.get(b"k0") is None and cache.get(b"k4") is not None
-    big = tairgis.GisIndex(b"s", [b"a", b"\x1d%015d" % 1 + b"POINT(1 1)\x00" + bytes(17) + b"wkb"] * 4)
-    assert big.size == 4
-    cache.put(b"big", big)
-    cache.put(b"big2", big)
-    assert len(cache) == 1 and cache.get(b"big2") is big
-    cache.put(b"big2", big)
-    assert len(cache) == 1
