@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 
 from tairproxy.cluster import ClusterMap
@@ -32,14 +33,20 @@ class Limits:
 
 @dataclass
 class Counters:
-    commands: int = 0
-    tair_commands: int = 0
+    commands: int = 0  # sent to Valkey for clients (pass-through and Tair)
+    local: int = 0  # answered by the proxy itself (PING, argument errors, ...)
+    tair_commands: int = 0  # Tair commands received, wherever they were answered
     batches: int = 0
     batched_calls: int = 0
     pinned: int = 0
-    upstream_errors: int = 0
-    reloads: int = 0
+    connect_errors: int = 0  # upstream connections that could not be made
+    connections_lost: int = 0  # upstream connections closed by Valkey or the network
+    failed_commands: int = 0  # commands answered with an upstream error instead of Valkey's reply
     extra: dict = field(default_factory=dict)
+
+    @property
+    def upstream_errors(self) -> int:
+        return self.connect_errors + self.connections_lost
 
 
 class ProxyContext:
@@ -71,6 +78,11 @@ class ProxyContext:
         # Lower-case names a session must look at; everything else is forwarded as is.
         self.special_names = table.names() | SPECIAL_NATIVE_NAMES
         self.pinned_now = 0  # sessions holding an upstream connection of their own
+        self.upstream_open = 0  # connected upstream connections, shared and pinned
+        self.started = time.monotonic()
+        # Per-command counts, latencies, batch sizes, slow commands (tairproxy.observe);
+        # None unless --metrics-port or --slowlog-ms asks for them.
+        self.observer = None
         self.refused = RepeatedEvent(log, "upstream down: {count} commands refused in the last {window}")
         self._shared: list = [None] * max(1, shared_connections)
         self._next = itertools.cycle(range(len(self._shared)))
@@ -108,8 +120,8 @@ class ProxyContext:
         return {
             "clients": len(self.sessions),
             "pinned": self.pinned_now,
-            "upstream_connections": self.upstream_connections,
-            "commands_total": c.commands,
+            "upstream_connections": self.upstream_open,
+            "commands_total": c.commands + c.local,
             "tair_commands_total": c.tair_commands,
             "batches_total": c.batches,
             "batched_calls_total": c.batched_calls,
@@ -125,14 +137,9 @@ class ProxyContext:
         return pipe
 
     def pipeline_lost(self, pipe) -> None:
-        self.counters.upstream_errors += 1
         for i, shared in enumerate(self._shared):
             if shared is pipe:
                 self._shared[i] = None
-
-    @property
-    def upstream_connections(self) -> int:
-        return sum(1 for p in self._shared if p is not None and p.transport is not None)
 
     def close_upstreams(self, peer: tuple[str, int] | None = None) -> None:
         """Drop the upstream connections to ``peer`` (all when None): the primary moved.

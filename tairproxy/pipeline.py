@@ -73,6 +73,7 @@ class UpstreamPipeline(asyncio.Protocol):
             )
         except Exception as exc:  # any failure: every waiting client is told promptly
             reason = str(exc) or type(exc).__name__
+            ctx.counters.connect_errors += 1
             ctx.upstream_down(reason, sum(len(r.slots) if r.__class__ is Batch else 1 for r in self.waiting))
             self._fail(f"ERR tairproxy: upstream {ctx.address} unavailable: {reason}")
             return
@@ -83,6 +84,7 @@ class UpstreamPipeline(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
+        self.ctx.upstream_open += 1
         transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
         if self.owner is not None and self.owner.client_paused_writing:
             transport.pause_reading()
@@ -137,12 +139,16 @@ class UpstreamPipeline(asyncio.Protocol):
             self.transport.write(out[0])
             return
         counters = self.ctx.counters
+        observer = self.ctx.observer
         parts = []
         for part in out:
             if part.__class__ is not bytes:
-                if len(part.slots) > 1:
+                n = len(part.slots)
+                if n > 1:
                     counters.batches += 1
-                    counters.batched_calls += len(part.slots)
+                    counters.batched_calls += n
+                if observer is not None:
+                    observer.batch_sizes[(n - 1).bit_length()] += 1
                 part = part.encode()
             parts.append(part)
         self.transport.write(b"".join(parts))
@@ -290,6 +296,9 @@ class UpstreamPipeline(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self.ctx.upstream_open -= 1
+        if not self.closed:  # not closed by the proxy: Valkey or the network ended it
+            self.ctx.counters.connections_lost += 1
         self._fail("ERR tairproxy: upstream connection lost")
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
+from time import perf_counter
 
 import hiredis
 
@@ -55,7 +56,7 @@ class Slot:
 
     __slots__ = (
         "session", "expected", "chunks", "done", "handler", "call", "name", "retried",
-        "close_after", "deadline", "delay", "hidden", "streamed",
+        "close_after", "deadline", "delay", "hidden", "streamed", "started",
     )
 
     def __init__(self, session: ClientSession, expected: int = 1, handler: Callable | None = None,
@@ -74,6 +75,7 @@ class Slot:
         self.delay = POLL_FIRST
         self.hidden = False  # the proxy's own command: no client reply
         self.streamed = False  # part of a reply already went to the client
+        self.started = 0.0  # when a timed Tair command arrived (ctx.observer set), else 0
 
 
 class ClientSession(asyncio.Protocol):
@@ -327,8 +329,14 @@ class ClientSession(asyncio.Protocol):
         self._route().send(encode_command(args), slot)
 
     def _tair_command(self, cmd, args: list[bytes]) -> None:
-        call = build_call(cmd, args, self.db)
-        self.ctx.counters.tair_commands += 1
+        ctx = self.ctx
+        call = build_call(cmd, args, self.db, ctx)
+        observer = None
+        if not cmd.native:
+            ctx.counters.tair_commands += 1
+            observer = ctx.observer
+            if observer is not None:
+                observer.count(cmd.name)
         if isinstance(call, Error):
             self._command_error(call, cmd.queue_time_arity and not cmd.arity_ok(len(args)))
             return
@@ -347,6 +355,8 @@ class ClientSession(asyncio.Protocol):
             return
         slot = Slot(self, handler=replies.call_reply, call=call)
         slot.name = cmd.name
+        if observer is not None and call.block is None:
+            slot.started = perf_counter()  # a blocking wait is not latency
         if call.block is not None or call.native is not None:
             if call.block is not None:
                 loop = asyncio.get_running_loop()
@@ -387,6 +397,7 @@ class ClientSession(asyncio.Protocol):
 
     def _local_reply(self, data: bytes, close_after: bool = False) -> None:
         """A reply the proxy makes itself, written after every earlier reply."""
+        self.ctx.counters.local += 1
         slot = Slot(self, expected=0)
         slot.chunks.append(data)
         slot.done = True
@@ -469,6 +480,8 @@ class ClientSession(asyncio.Protocol):
             log.exception("handling a reply failed")
             result = replies.INTERNAL_ERROR
         if result is not None:
+            if slot.started:
+                self.ctx.observer.replied(slot)
             self._emit(slot, result)
             self._complete(slot)
 
@@ -486,6 +499,9 @@ class ClientSession(asyncio.Protocol):
             self.closing = True  # half a reply went out: the stream cannot be repaired
         n = max(slot.expected, 1) if slot.handler is None else 1
         self.inflight -= n
+        self.ctx.counters.failed_commands += n
+        if slot.started:
+            self.ctx.observer.replied(slot)
         slot.chunks.extend([err] * n)
         slot.expected = 0
         slot.done = True
@@ -515,7 +531,6 @@ class ClientSession(asyncio.Protocol):
         async def reload_and_resend() -> None:
             try:
                 await self.ctx.library.ensure(force=True)
-                self.ctx.counters.reloads += 1
             except Exception as exc:
                 self._emit(slot, error_reply(f"ERR tairproxy: cannot load the Lua library: {exc}"))
                 self._complete(slot)
