@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tairproxy.dispatch import Call, Command, Reply, build_call
 from tairproxy.observe import info_lines
-from tairproxy.resp import Error
+from tairproxy.resp import Error, Verbatim
 
 LUA_FILE = "keyspace.lua"
 # These are native commands the proxy intercepts, not Tair commands: COMMAND does not list them.
@@ -123,7 +123,7 @@ def info(args: list[bytes], ctx: object) -> Call:
     if not sections:
         return _native(args, None)  # nothing of ours in it: Valkey's bytes unchanged
     # The lines are made when Valkey's reply arrives: the numbers are those of that moment.
-    return _native(args, lambda text: _add_info_lines(bytes(text), sections, ctx))
+    return _native(args, lambda text: Verbatim.like(text, _add_info_lines(bytes(text), sections, ctx)))
 
 
 def _tair_commands() -> dict[bytes, Command]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from prometheus_client import start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.utils import floatToGoString
 
 from tairproxy.context import ProxyContext
 from tairproxy.observe import BATCH_BUCKETS, LATENCY_BUCKETS, snapshot
@@ -88,7 +89,7 @@ def _cumulative(bounds: Iterable[float], counts: list[int]) -> list[tuple[str, f
     out, total = [], 0
     for bound, count in zip([*bounds, float("inf")], counts, strict=True):
         total += count
-        out.append(("+Inf" if bound == float("inf") else f"{bound:g}", total))
+        out.append((floatToGoString(bound), total))  # as prometheus_client's own histograms
     return out
 
 
