@@ -78,6 +78,7 @@ class ProxyContext:
         # Lower-case names a session must look at; everything else is forwarded as is.
         self.special_names = table.names() | SPECIAL_NATIVE_NAMES
         self.pinned_now = 0  # sessions holding an upstream connection of their own
+        self.shared_batching = True  # off once the proxy's own user is refused a batch
         self.upstream_open = 0  # connected upstream connections, shared and pinned
         self.started = time.monotonic()
         # Per-command counts, latencies, batch sizes, slow commands (tairproxy.observe);
@@ -127,6 +128,18 @@ class ProxyContext:
             "batched_calls_total": c.batched_calls,
             "errors_total": c.upstream_errors,
         }
+
+    def stop_shared_batching(self, refusal: bytes) -> None:
+        """The proxy's own user may not touch every key: from now on Valkey judges each Tair
+        call on the shared connections alone (see UpstreamPipeline.batching)."""
+        if self.shared_batching:
+            self.shared_batching = False
+            log.warning("upstream refused a batch of Tair calls (%s): the proxy's user cannot access every "
+                        "key, so calls on shared connections are no longer batched",
+                        refusal.strip().decode(errors="replace"))
+        for pipe in self._shared:
+            if pipe is not None:
+                pipe.batching = False
 
     def pinned_pipeline(self, session):
         from tairproxy.pipeline import UpstreamPipeline

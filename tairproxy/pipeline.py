@@ -49,6 +49,11 @@ class UpstreamPipeline(asyncio.Protocol):
         self._open_batches: dict[tuple, Batch] = {}
         self.seq = 0  # counts routes pushed, for the batch join rule
         self.members: set[ClientSession] = set()  # sessions assigned to a shared pipeline
+        # A batch's FCALL declares every call's keys, so a user denied one of them has the
+        # whole batch refused; resent alone, its calls would then run after what the clients
+        # sent behind the batch. Off for sessions that AUTH as another user (replies.auth_reply),
+        # and on shared connections once the proxy's own user is refused a batch.
+        self.batching = owner is not None or ctx.shared_batching
         self.write_paused = False
         # Reply scanning state, kept across reads.
         self._buf = bytearray()
@@ -120,7 +125,8 @@ class UpstreamPipeline(asyncio.Protocol):
             return
         self.seq += 1
         batch = Batch(slot, call.readonly, slot_id, self.seq)
-        self._open_batches[key] = batch
+        if self.batching:
+            self._open_batches[key] = batch
         self.out.append(batch)
         self.waiting.append(batch)
         session.last_pipe, session.last_seq = self, self.seq
@@ -265,6 +271,8 @@ class UpstreamPipeline(asyncio.Protocol):
         # The FCALL as a whole was refused, so none of its calls ran.
         if frame.startswith(b"-NOPERM"):
             # A batch declares every call's keys; permissions are each call's own business.
+            if self.owner is None:
+                self.ctx.stop_shared_batching(frame)
             for slot in slots:
                 slot.session.resend(slot)
             return

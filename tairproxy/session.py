@@ -99,8 +99,9 @@ class ClientSession(asyncio.Protocol):
         self.client_name: bytes | None = None
         self.client_info: dict[bytes, bytes] = {}
         self.in_multi = False
-        # Position in the EXEC array → reshaper, for Tair commands queued in MULTI.
+        # Position in the EXEC array → reshaper / name, for Tair commands queued in MULTI.
         self.multi_transforms: dict[int, Callable] = {}
+        self.multi_names: dict[int, str] = {}
         self.multi_count = 0
         self.multi_has_tair = False
         self.raw = False
@@ -338,20 +339,22 @@ class ClientSession(asyncio.Protocol):
             if observer is not None:
                 observer.count(cmd.name)
         if isinstance(call, Error):
-            self._command_error(call, cmd.queue_time_arity and not cmd.arity_ok(len(args)))
+            self._command_error(call, cmd.queue_time_arity and not cmd.arity_ok(len(args)), cmd.readonly)
             return
         if isinstance(call, Reply):
             self._local_reply(encode_reply(call.value, self.resp3))
             return
         if self.in_multi:
             if call.block is not None:
-                self._command_error(BLOCKING_IN_MULTI, False)
+                self._command_error(BLOCKING_IN_MULTI, False, cmd.readonly)
                 return
             if call.transform is not None:
                 self.multi_transforms[self.multi_count] = call.transform
+            self.multi_names[self.multi_count] = cmd.name
             self.multi_count += 1
             self.multi_has_tair = True
-            self._forward(call.encode(), 1)  # +QUEUED (or a queue-time error) goes through untouched
+            # +QUEUED, or a queue-time refusal (ACL) worded for the Tair command.
+            self._expect(Slot(self, handler=replies.queued_reply(cmd.name)), call.encode())
             return
         slot = Slot(self, handler=replies.call_reply, call=call)
         slot.name = cmd.name
@@ -382,7 +385,7 @@ class ClientSession(asyncio.Protocol):
 
         return key_slot(call.keys[0])
 
-    def _command_error(self, err: Error, arity: bool) -> None:
+    def _command_error(self, err: Error, arity: bool, readonly: bool = False) -> None:
         """An argument error found by the proxy, answered in Valkey's order and MULTI semantics."""
         if not self.in_multi:
             self._local_reply(error_reply(err))
@@ -391,9 +394,10 @@ class ClientSession(asyncio.Protocol):
             # Queue-time error: Valkey must flag the transaction so EXEC aborts.
             self._expect(Slot(self, handler=replies.fixed_reply(error_reply(err))), ABORTING_COMMAND)
             return
-        # Other errors surface at EXEC time in the result array, as module errors do.
+        # Other errors surface at EXEC time in the result array, as module errors do. The
+        # verb is the command's own, so a user allowed only FCALL_RO can queue a read's error.
         self.multi_count += 1
-        self._forward(Call(RAISE_FUNCTION, [], [bytes(err)]).encode(), 1)
+        self._forward(Call(RAISE_FUNCTION, [], [bytes(err)], readonly=readonly).encode(), 1)
 
     def _local_reply(self, data: bytes, close_after: bool = False) -> None:
         """A reply the proxy makes itself, written after every earlier reply."""
@@ -645,6 +649,7 @@ class ClientSession(asyncio.Protocol):
         self.client_name = None
         self.in_multi = False
         self.multi_transforms = {}
+        self.multi_names = {}
 
     def _close_client(self) -> None:
         self.closing = True
@@ -735,17 +740,20 @@ def _on_multi(session: ClientSession, args: list[bytes], raw: bytes) -> None:
     if not session.in_multi:
         session.in_multi = True
         session.multi_transforms = {}
+        session.multi_names = {}
         session.multi_count = 0
         session.multi_has_tair = False
 
 
 def _on_exec(session: ClientSession, args: list[bytes], raw: bytes) -> None:
     transforms = session.multi_transforms if session.in_multi else {}
+    names = session.multi_names if session.in_multi else {}
     has_tair = session.in_multi and session.multi_has_tair
     session.in_multi = False
     session.multi_transforms = {}
+    session.multi_names = {}
     if has_tair:
-        session._expect(Slot(session, handler=replies.exec_reply(transforms)), raw)
+        session._expect(Slot(session, handler=replies.exec_reply(transforms, names)), raw)
     else:
         session._forward(raw, 1)
 
@@ -753,6 +761,7 @@ def _on_exec(session: ClientSession, args: list[bytes], raw: bytes) -> None:
 def _on_discard(session: ClientSession, args: list[bytes], raw: bytes) -> None:
     session.in_multi = False
     session.multi_transforms = {}
+    session.multi_names = {}
     session._forward(raw, 1)
 
 
