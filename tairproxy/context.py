@@ -78,7 +78,7 @@ class ProxyContext:
         # Lower-case names a session must look at; everything else is forwarded as is.
         self.special_names = table.names() | SPECIAL_NATIVE_NAMES
         self.pinned_now = 0  # sessions holding an upstream connection of their own
-        self.shared_batching = True  # off once the proxy's own user is refused a batch
+        self.batching = True  # off once Valkey's default user is refused a batch
         self.upstream_open = 0  # connected upstream connections, shared and pinned
         self.started = time.monotonic()
         # Per-command counts, latencies, batch sizes, slow commands (tairproxy.observe);
@@ -129,17 +129,19 @@ class ProxyContext:
             "errors_total": c.upstream_errors,
         }
 
-    def stop_shared_batching(self, refusal: bytes) -> None:
-        """The proxy's own user may not touch every key: from now on Valkey judges each Tair
-        call on the shared connections alone (see UpstreamPipeline.batching)."""
-        if self.shared_batching:
-            self.shared_batching = False
-            log.warning("upstream refused a batch of Tair calls (%s): the proxy's user cannot access every "
-                        "key, so calls on shared connections are no longer batched",
-                        refusal.strip().decode(errors="replace"))
+    def stop_batching(self, refusal: bytes) -> None:
+        """Valkey's default user, which clients that never AUTH run as, may not touch every key:
+        from now on Valkey judges each Tair call alone (see UpstreamPipeline.batching)."""
+        if self.batching:
+            self.batching = False
+            log.warning("upstream refused a batch of Tair calls (%s): Valkey's default user cannot access "
+                        "every key, so Tair calls are no longer batched", refusal.strip().decode(errors="replace"))
         for pipe in self._shared:
             if pipe is not None:
                 pipe.batching = False
+        for session in self.sessions:
+            if session.pipe is not None:
+                session.pipe.batching = False
 
     def pinned_pipeline(self, session):
         from tairproxy.pipeline import UpstreamPipeline

@@ -43,6 +43,16 @@ SHOWN_KEY = 128  # characters of a key shown in a slow-command line
 OTHER_FAMILY = "other"
 
 
+class Histogram:
+    """Counts per bucket (the last one +Inf) and the sum of what was observed."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self, buckets: int):
+        self.counts = [0] * (buckets + 1)
+        self.total = 0.0
+
+
 class Observer:
     """Counts, latency histograms per family, batch sizes and slow commands of one proxy."""
 
@@ -50,9 +60,8 @@ class Observer:
         self.slow_after = slowlog_ms / 1000 if slowlog_ms else math.inf
         self.slowlog_ms = slowlog_ms
         self.commands: dict[str, int] = {}  # Tair command name → commands received
-        self.family_of: dict[str, str] = {}
-        self.latency: dict[str, list[int]] = {}  # family → count per bucket, the last one +Inf
-        self.latency_sum: dict[str, float] = {}
+        self.latency: dict[str, Histogram] = {}  # family → its histogram
+        self._latency_of: dict[str, Histogram] = {}  # command name → its family's histogram
         self.batch_sizes = [0] * (len(BATCH_BUCKETS) + 1)
         self.slow_commands = 0
         self.track(commands)
@@ -61,10 +70,12 @@ class Observer:
         """Prepare a histogram for each family of these commands (natives are not timed)."""
         for cmd in commands:
             if not cmd.native:
-                family = cmd.family or OTHER_FAMILY
-                self.family_of[cmd.name] = family
-                self.latency.setdefault(family, [0] * (len(LATENCY_BUCKETS) + 1))
-                self.latency_sum.setdefault(family, 0.0)
+                self._latency_of[cmd.name] = self._family(cmd.family or OTHER_FAMILY)
+
+    def _family(self, family: str) -> Histogram:
+        if family not in self.latency:
+            self.latency[family] = Histogram(len(LATENCY_BUCKETS))
+        return self.latency[family]
 
     def count(self, name: str) -> None:
         commands = self.commands
@@ -74,13 +85,9 @@ class Observer:
         """The reply of a timed Tair command is leaving for the client."""
         elapsed = perf_counter() - slot.started
         slot.started = 0.0
-        family = self.family_of.get(slot.name, OTHER_FAMILY)
-        buckets = self.latency.get(family)
-        if buckets is None:
-            buckets = self.latency[family] = [0] * (len(LATENCY_BUCKETS) + 1)
-            self.latency_sum[family] = 0.0
-        buckets[bisect_left(LATENCY_BUCKETS, elapsed)] += 1
-        self.latency_sum[family] += elapsed
+        latency = self._latency_of.get(slot.name) or self._family(OTHER_FAMILY)
+        latency.counts[bisect_left(LATENCY_BUCKETS, elapsed)] += 1
+        latency.total += elapsed
         if elapsed >= self.slow_after:
             self._slow(slot, elapsed)
 
@@ -123,8 +130,7 @@ def snapshot(ctx: ProxyContext) -> dict:
     if observer is not None:
         snap["commands"] = dict(observer.commands)
         snap["latency"] = {
-            family: {"buckets": list(buckets), "sum": observer.latency_sum[family]}
-            for family, buckets in observer.latency.items()
+            family: {"buckets": list(h.counts), "sum": h.total} for family, h in observer.latency.items()
         }
         # Calls sent: those of batches, and one per unbatched FCALL (the size-1 bucket).
         sizes = list(observer.batch_sizes)

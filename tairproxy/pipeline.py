@@ -51,9 +51,9 @@ class UpstreamPipeline(asyncio.Protocol):
         self.members: set[ClientSession] = set()  # sessions assigned to a shared pipeline
         # A batch's FCALL declares every call's keys, so a user denied one of them has the
         # whole batch refused; resent alone, its calls would then run after what the clients
-        # sent behind the batch. Off for sessions that AUTH as another user (replies.auth_reply),
-        # and on shared connections once the proxy's own user is refused a batch.
-        self.batching = owner is not None or ctx.shared_batching
+        # sent behind the batch. Off for sessions that AUTH (replies.auth_reply), and for all
+        # once Valkey's default user, which the others run as, is refused a batch.
+        self.batching = ctx.batching
         self.write_paused = False
         # Reply scanning state, kept across reads.
         self._buf = bytearray()
@@ -271,8 +271,8 @@ class UpstreamPipeline(asyncio.Protocol):
         # The FCALL as a whole was refused, so none of its calls ran.
         if frame.startswith(b"-NOPERM"):
             # A batch declares every call's keys; permissions are each call's own business.
-            if self.owner is None:
-                self.ctx.stop_shared_batching(frame)
+            if self.batching:  # this connection is the default user's
+                self.ctx.stop_batching(frame)
             for slot in slots:
                 slot.session.resend(slot)
             return

@@ -21,6 +21,7 @@ CHANNEL_DENIED = b"-NOPERM No permissions to access a channel\r\n"
 READER = ["~app:*", "-@all", "+@read", "+fcall_ro", "+time"]  # the README's read-only user
 WRITER = ["~app:*", "-@all", "+@read", "+@write", "+fcall", "+fcall_ro", "+time"]
 TRANSACTIONS = "+@transaction"
+PASSWORD = "pw"
 
 
 def denied(user: str, command: str) -> bytes:
@@ -32,7 +33,7 @@ def users(direct):
     made = []
 
     def make(name: str, *rules: str) -> str:
-        direct.execute_command("ACL", "SETUSER", name, "reset", "on", ">pw", *rules)
+        direct.execute_command("ACL", "SETUSER", name, "reset", "on", f">{PASSWORD}", f">{name}-pw", *rules)
         made.append(name)
         return name
 
@@ -43,7 +44,7 @@ def users(direct):
 
 def login(port: int, user: str) -> RawClient:
     c = RawClient(port)
-    assert c("AUTH", user, "pw") == b"+OK\r\n"
+    assert c("AUTH", user, PASSWORD) == b"+OK\r\n"
     return c
 
 
@@ -72,16 +73,19 @@ def _fill(cmd: tuple, key: str) -> tuple:
 
 
 def test_a_read_only_user_can_exget_but_not_exset(proxy, r, users):
-    """The README's example, as written there."""
+    """The README's example, as written there (the tair client, its own exceptions)."""
+    from tair import Tair
+
     users("reader", *READER)
     r.execute_command("EXSET", "app:greeting", "hello")
-    reader = redis.Redis(port=proxy.port, username="reader", password="pw")
+    reader = Tair(port=proxy.port, username="reader", password="reader-pw")
     try:
-        assert reader.execute_command("EXGET", "app:greeting") == [b"hello", 1]
-        with pytest.raises(redis.exceptions.NoPermissionError, match="run the 'exset' command"):
-            reader.execute_command("EXSET", "app:greeting", "bye")
-        with pytest.raises(redis.exceptions.NoPermissionError, match="No permissions to access a key"):
-            reader.execute_command("EXGET", "other:greeting")
+        assert reader.exget("app:greeting").value == b"hello"
+        with pytest.raises(redis.exceptions.NoPermissionError,
+                           match="^User reader has no permissions to run the 'exset' command$"):
+            reader.exset("app:greeting", "bye")
+        with pytest.raises(redis.exceptions.NoPermissionError, match="^No permissions to access a key$"):
+            reader.exget("other:greeting")
     finally:
         reader.close()
     assert r.execute_command("EXGET", "app:greeting") == [b"hello", 1]
@@ -247,7 +251,7 @@ def test_a_key_restricted_default_user_has_each_call_judged_alone(valkey_url, di
             replies = pipeline(clients[0], ("EXSET", "app:1", "a"), ("EXSET", "no:1", "b"), ("EXSET", "app:2", "c"))
         assert replies == [b"+OK\r\n", KEY_DENIED, b"+OK\r\n"]
         assert "no longer batched" in caplog.text
-        assert not p.server.ctx.shared_batching
+        assert not p.server.ctx.batching
         replies = pipeline(clients[1], ("EXSET", "app:3", "d"), ("EXGET", "app:1"), ("EXGET", "no:1"))
         assert replies == [b"+OK\r\n", b"*2\r\n$1\r\na\r\n:1\r\n", KEY_DENIED]
     finally:

@@ -57,18 +57,11 @@ def _pipeline(client: RawClient, *commands: tuple[str, ...]) -> list[bytes]:
     return [client.read() for _ in commands]
 
 
-def _direct_raw_resp3(valkey_url: str, *args: str) -> bytes:
+def _direct_raw(valkey_url: str, *args: str, resp3: bool = False) -> bytes:
     c = RawClient(int(valkey_url.rsplit(":", 1)[1]))
     try:
-        c("HELLO", "3")
-        return c(*args)
-    finally:
-        c.close()
-
-
-def _direct_raw(valkey_url: str, *args: str) -> bytes:
-    c = RawClient(int(valkey_url.rsplit(":", 1)[1]))
-    try:
+        if resp3:
+            c("HELLO", "3")
         return c(*args)
     finally:
         c.close()
@@ -171,7 +164,7 @@ def test_info_inside_multi_and_in_resp3(observed, valkey_url):
         c("HELLO", "3")
         reply = c("INFO", "tairproxy")  # a verbatim string, as Valkey's INFO in RESP3
         assert reply.startswith(b"=") and b"\r\ntxt:# Tairproxy\r\n" in reply and b"pinned_clients:" in reply
-        assert c("INFO", "keyspace") == _direct_raw_resp3(valkey_url, "INFO", "keyspace")
+        assert c("INFO", "keyspace") == _direct_raw(valkey_url, "INFO", "keyspace", resp3=True)
     finally:
         c.close()
 
