@@ -16,7 +16,12 @@ _NOT_FAMILIES = frozenset({"args", "errors"})
 def _discover() -> list[ModuleType]:
     names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_FAMILIES)
     modules = [importlib.import_module(f"{__name__}.{name}") for name in names]
-    return [m for m in modules if hasattr(m, "COMMANDS") and hasattr(m, "LUA_FILE")]
+    families = [m for m in modules if hasattr(m, "COMMANDS") and hasattr(m, "LUA_FILE")]
+    for family in families:
+        for cmd in family.COMMANDS:
+            cmd.family = family.__name__.rsplit(".", 1)[1]
+            cmd.native = bool(getattr(family, "NATIVE", False))
+    return families
 
 
 FAMILIES = _discover()

@@ -8,6 +8,18 @@ local function err(msg)
     return server.error_reply(msg)
 end
 
+-- server.pcall for a read that finds out a key's type: WRONGTYPE comes back as the error
+-- table (the caller answers Tair's WRONGTYPE); any other error is raised as server.call
+-- raises it. Commands inside a function obey the caller's ACL, so a user whose rules lack
+-- the read gets that denial, never a WRONGTYPE for a key of the right type.
+local function typed_pcall(...)
+    local r = server.pcall(...)
+    if type(r) == 'table' and r['err'] and string.sub(r['err'], 1, 10) ~= 'WRONGTYPE ' then
+        error(r)
+    end
+    return r
+end
+
 -- The type of a key as TYPE and SCAN ... TYPE answer it: the Tair type name for a Tair key,
 -- else Valkey's. Each family declares its marker once, with add_type_marker(name, native,
 -- test): its type name, the native type its keys are stored as, and test(key) -> true for its

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tairproxy.dispatch import Call, Command, Reply, build_call
-from tairproxy.resp import Error
+from tairproxy.observe import info_lines
+from tairproxy.resp import Error, Verbatim
 
 LUA_FILE = "keyspace.lua"
 # These are native commands the proxy intercepts, not Tair commands: COMMAND does not list them.
@@ -52,7 +53,7 @@ def emulated_modules() -> list[tuple[str, int]]:
     return [family.EMULATES for family in FAMILIES if hasattr(family, "EMULATES")]
 
 
-def _module_info_lines() -> list[bytes]:
+def _module_info_lines(ctx: object = None) -> list[bytes]:
     return [
         b"module:name=%s,ver=%d,api=1,filters=0,usedby=[],using=[],options=[]" % (name.encode(), ver)
         for name, ver in emulated_modules()
@@ -79,15 +80,18 @@ class InfoSection:
     """Lines the proxy adds to one INFO section: after Valkey's own lines when Valkey has the
     section ("Modules"), else as a section of its own at the end (a proxy section such as
     "Tairproxy"). Shown when INFO asks for the section by name, for all/everything, and for
-    plain INFO / INFO default when `default`."""
+    plain INFO / INFO default when `default`. `lines` is called with the live ProxyContext of
+    the proxy answering (None when there is none, e.g. a bare build_call)."""
 
     name: str
-    lines: Callable[[], list[bytes]]
+    lines: Callable[[object], list[bytes]]
     default: bool = True
 
 
-# The core may append its own providers.
-INFO_SECTIONS: list[InfoSection] = [InfoSection("Modules", _module_info_lines)]
+INFO_SECTIONS: list[InfoSection] = [
+    InfoSection("Modules", _module_info_lines),
+    InfoSection("Tairproxy", info_lines),  # the proxy's own numbers (tairproxy.observe)
+]
 
 
 def _wanted_sections(args: list[bytes]) -> list[InfoSection]:
@@ -97,9 +101,9 @@ def _wanted_sections(args: list[bytes]) -> list[InfoSection]:
     return [s for s in INFO_SECTIONS if s.name.lower().encode() in asked or (s.default and b"default" in asked)]
 
 
-def _add_info_lines(text: bytes, sections: list[InfoSection]) -> bytes:
+def _add_info_lines(text: bytes, sections: list[InfoSection], ctx: object) -> bytes:
     for section in sections:
-        lines = section.lines()
+        lines = section.lines(ctx)
         if not lines:
             continue
         added = b"".join(line + b"\r\n" for line in lines)
@@ -114,11 +118,12 @@ def _add_info_lines(text: bytes, sections: list[InfoSection]) -> bytes:
     return text
 
 
-def info(args: list[bytes]) -> Call:
+def info(args: list[bytes], ctx: object) -> Call:
     sections = _wanted_sections(args)
     if not sections:
         return _native(args, None)  # nothing of ours in it: Valkey's bytes unchanged
-    return _native(args, lambda text: _add_info_lines(bytes(text), sections))
+    # The lines are made when Valkey's reply arrives: the numbers are those of that moment.
+    return _native(args, lambda text: Verbatim.like(text, _add_info_lines(bytes(text), sections, ctx)))
 
 
 def _tair_commands() -> dict[bytes, Command]:
@@ -159,7 +164,8 @@ def command(args: list[bytes]) -> Call | Reply:
 COMMANDS = [
     Command("TYPE", 2, type_, readonly=True, queue_time_arity=True),
     Command("SCAN", -2, scan, first_key=0, last_key=0, key_step=0, readonly=True, queue_time_arity=True),
-    Command("INFO", -1, info, first_key=0, last_key=0, key_step=0, readonly=True, queue_time_arity=True),
+    Command("INFO", -1, info, first_key=0, last_key=0, key_step=0, readonly=True, queue_time_arity=True,
+            with_context=True),
     Command("MODULE", -2, module, first_key=0, last_key=0, key_step=0, queue_time_arity=True),
     Command("COMMAND", -1, command, first_key=0, last_key=0, key_step=0, readonly=True, queue_time_arity=True),
 ]

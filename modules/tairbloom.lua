@@ -98,7 +98,7 @@ end
 
 -- nil: no key; false: a key of another type (or a string without the marker); else the filter.
 local function bf_load(key)
-    local raw = server.pcall('GETRANGE', key, 0, BF_FIRST_READ - 1)
+    local raw = typed_pcall('GETRANGE', key, 0, BF_FIRST_READ - 1)
     if type(raw) ~= 'string' then
         return false
     end

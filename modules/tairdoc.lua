@@ -956,7 +956,7 @@ local function doc_load(key)
     if not byte then
         bind()
     end
-    local v = server.pcall('HGET', key, DOC)
+    local v = typed_pcall('HGET', key, DOC)
     if v then
         if type(v) == 'table' or byte(v, 1) == TAIRHASH_MARK then
             return false

@@ -34,7 +34,7 @@ end
 
 -- nil: no key; false: another type; else next_seq, big, stamp.
 local function gis_state(key)
-    local v = server.pcall('HGET', key, VF)
+    local v = typed_pcall('HGET', key, VF)
     if type(v) == 'table' then
         return false
     end

@@ -66,7 +66,7 @@ end
 
 -- nil: no key (or only expired fields); false: another type; true: a TairHash.
 local function probe(key)
-    local r = server.pcall('HRANDFIELD', key, 1, 'WITHVALUES')
+    local r = typed_pcall('HRANDFIELD', key, 1, 'WITHVALUES')
     if r['err'] then
         return false
     end
@@ -78,7 +78,7 @@ end
 
 -- status, version, value, exact big expiry of one field.
 local function read(key, field)
-    local v = server.pcall('HGET', key, field)
+    local v = typed_pcall('HGET', key, field)
     if v then
         if type(v) == 'table' or not owned(key, field, v) then
             return WRONG
@@ -167,7 +167,7 @@ local function hmget(key, fields, first, last)
     local i = first
     while i <= last do
         local j = math.min(i + CHUNK - 1, last)
-        local r = server.pcall('HMGET', key, unpack(fields, i, j))
+        local r = typed_pcall('HMGET', key, unpack(fields, i, j))
         if r['err'] then
             return nil
         end
@@ -641,7 +641,7 @@ end)
 -- ARGV: 'vals' | 'all' | 'allver'
 ro('tp_exhgetall', function(keys, a)
     local mode = a[1]
-    local r = server.pcall(mode == 'vals' and 'HVALS' or 'HGETALL', keys[1])
+    local r = typed_pcall(mode == 'vals' and 'HVALS' or 'HGETALL', keys[1])
     if r['err'] then
         return err(WRONGTYPE)
     end

@@ -15,7 +15,7 @@ end
 
 -- nil: no key; false: a key of another type; else {value, version, flags}.
 local function load(key)
-    local r = server.pcall('HMGET', key, F_VER, F_VAL, F_FLAGS)
+    local r = typed_pcall('HMGET', key, F_VER, F_VAL, F_FLAGS)
     if r['err'] then
         return false
     end
@@ -293,7 +293,7 @@ end)
 -- CAS on a plain string. ARGV: old, new, expmode, expms
 server.register_function('tp_cas', function(keys, a)
     local key = keys[1]
-    local cur = server.pcall('GET', key)
+    local cur = typed_pcall('GET', key)
     if type(cur) == 'table' then
         return unchanged(key, err(WRONGTYPE))
     elseif not cur then
@@ -309,7 +309,7 @@ end)
 
 -- CAD on a plain string. ARGV: value
 server.register_function('tp_cad', function(keys, a)
-    local cur = server.pcall('GET', keys[1])
+    local cur = typed_pcall('GET', keys[1])
     if type(cur) == 'table' then
         return unchanged(keys[1], err(WRONGTYPE))
     elseif not cur then

@@ -125,7 +125,7 @@ end
 
 -- nil: no key; false: a key of another type; else the key's dimension count.
 local function zs_meta(key)
-    local r = server.pcall('ZRANGE', key, -1, -1, 'WITHSCORES')
+    local r = typed_pcall('ZRANGE', key, -1, -1, 'WITHSCORES')
     if r['err'] then
         return false
     end
@@ -181,7 +181,7 @@ end
 
 -- As zs_get for a key not checked yet: raw (or nil: no member or no key), or false (wrong type).
 local function zs_find(key, m)
-    local score = server.pcall('ZSCORE', key, '\3' .. m)
+    local score = typed_pcall('ZSCORE', key, '\3' .. m)
     if type(score) == 'table' then
         return false
     elseif score then

@@ -5,16 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import signal
 import ssl
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 
 from tairproxy.cluster import ClusterMap
 from tairproxy.context import Limits
 from tairproxy.embedded import DataDirInUse, EmbeddedValkey, describe_exit
 from tairproxy.limits import client_capacity, raise_fd_limit
 from tairproxy.logs import setup_logging
+from tairproxy.observe import Observer
 from tairproxy.options import UsageError, parse_args
 from tairproxy.server import UpstreamUnsuitable, prepare_upstream, server_tls_context, start_proxy
 from tairproxy.stats import report_stats
@@ -89,14 +93,48 @@ def _run_workers(args: argparse.Namespace, upstream: str, embedded: EmbeddedValk
         log.error("%s", exc)
         return 1
 
-    def serve(index: int, replacement: bool) -> int:
+    metrics = snapshots = None
+    if args.metrics_port:
+        # Workers cannot share one metrics port: the parent serves the sum of their snapshots.
+        from tairproxy.metrics import WorkerSnapshots
+
+        snapshots = WorkerSnapshots(Path(tempfile.mkdtemp(prefix="tairproxy-metrics-")))
         try:
-            return _run(_serve(args, upstream, embedded, worker=index, announce=index == 1 and not replacement))
+            metrics = _serve_metrics(args, snapshots.take)
+        except StartupError as exc:
+            shutil.rmtree(snapshots.directory, ignore_errors=True)
+            log.error("%s", exc)
+            return 1
+
+    def serve(index: int, replacement: bool) -> int:
+        if metrics is not None:
+            metrics.close_in_child()
+        try:
+            return _run(_serve(args, upstream, embedded, worker=index, announce=index == 1 and not replacement,
+                               metrics_dir=snapshots.directory if snapshots else None))
         except StartupError as exc:
             log.error("%s", exc)
             return EXIT_STARTUP
 
-    return Supervisor(args.workers, serve, embedded).run()
+    try:
+        return Supervisor(args.workers, serve, embedded, on_exit=snapshots.retire if snapshots else None).run()
+    finally:
+        if metrics is not None:
+            metrics.close()
+            shutil.rmtree(snapshots.directory, ignore_errors=True)
+
+
+def _serve_metrics(args: argparse.Namespace, take: Callable[[], dict]):
+    from tairproxy.metrics import MetricsServer
+
+    try:
+        metrics = MetricsServer(args.bind.split(), args.metrics_port, take)
+    except OSError as exc:
+        raise StartupError(f"cannot serve metrics on {args.bind} port {args.metrics_port}: {exc}") from None
+    for host, port in metrics.addresses:
+        log.info("metrics at http://%s:%d/metrics", host, port,
+                 extra={"fields": {"metrics_host": host, "metrics_port": port}})
+    return metrics
 
 
 async def _startup_checks(address: UpstreamAddress) -> None:
@@ -116,6 +154,7 @@ async def _serve(
     embedded: EmbeddedValkey | None,
     worker: int = 0,
     announce: bool = True,
+    metrics_dir: Path | None = None,
 ) -> int:
     address = _address(args, upstream)
     from tairproxy.modules.tairgis import set_cache_size
@@ -139,6 +178,7 @@ async def _serve(
         limits=Limits(client_output=args.client_output_limit, max_clients=client_capacity()),
         cluster=ClusterMap.parse(args.cluster_map, args.cluster_port_offset), check=False,
         tls=server_tls_context(args.tls_cert_file, args.tls_key_file),
+        observer=Observer(args.slowlog_ms) if args.metrics_port or args.slowlog_ms else None,
     ))
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -171,7 +211,20 @@ async def _serve(
         exit_code = 1
         stop.set()
 
+    metrics = None
+    if args.metrics_port and not worker:
+        from tairproxy.metrics import loop_snapshot
+
+        try:
+            metrics = _serve_metrics(args, loop_snapshot(proxy.ctx, loop))
+        except StartupError:
+            await proxy.close()
+            raise
     tasks = []
+    if metrics_dir is not None:
+        from tairproxy.metrics import write_snapshots
+
+        tasks.append(asyncio.create_task(write_snapshots(proxy.ctx, metrics_dir)))
     if args.stats_interval:
         tasks.append(asyncio.create_task(report_stats(proxy.stats, args.stats_interval)))
     if embedded is not None and not worker:  # under --workers the parent watches the server
@@ -182,6 +235,8 @@ async def _serve(
     if announce or exit_code:
         log.info("shutting down")
     await proxy.close()
+    if metrics is not None:
+        metrics.close()
     return exit_code
 
 

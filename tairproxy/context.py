@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 
 from tairproxy.blocking import BlockingWaiters
@@ -33,14 +34,20 @@ class Limits:
 
 @dataclass
 class Counters:
-    commands: int = 0
-    tair_commands: int = 0
+    commands: int = 0  # sent to Valkey for clients (pass-through and Tair)
+    local: int = 0  # answered by the proxy itself (PING, argument errors, ...)
+    tair_commands: int = 0  # Tair commands received, wherever they were answered
     batches: int = 0
     batched_calls: int = 0
     pinned: int = 0
-    upstream_errors: int = 0
-    reloads: int = 0
+    connect_errors: int = 0  # upstream connections that could not be made
+    connections_lost: int = 0  # upstream connections closed by Valkey or the network
+    failed_commands: int = 0  # commands answered with an upstream error instead of Valkey's reply
     extra: dict = field(default_factory=dict)
+
+    @property
+    def upstream_errors(self) -> int:
+        return self.connect_errors + self.connections_lost
 
 
 class ProxyContext:
@@ -73,6 +80,12 @@ class ProxyContext:
         self.special_names = table.names() | SPECIAL_NATIVE_NAMES
         self.pinned_now = 0  # sessions holding an upstream connection of their own
         self.blocking = BlockingWaiters()
+        self.batching = True  # off once Valkey's default user is refused a batch
+        self.upstream_open = 0  # connected upstream connections, shared and pinned
+        self.started = time.monotonic()
+        # Per-command counts, latencies, batch sizes, slow commands (tairproxy.observe);
+        # None unless --metrics-port or --slowlog-ms asks for them.
+        self.observer = None
         self.refused = RepeatedEvent(log, "upstream down: {count} commands refused in the last {window}")
         self._shared: list = [None] * max(1, shared_connections)
         self._next = itertools.cycle(range(len(self._shared)))
@@ -110,8 +123,8 @@ class ProxyContext:
         return {
             "clients": len(self.sessions),
             "pinned": self.pinned_now,
-            "upstream_connections": self.upstream_connections,
-            "commands_total": c.commands,
+            "upstream_connections": self.upstream_open,
+            "commands_total": c.commands + c.local,
             "tair_commands_total": c.tair_commands,
             "batches_total": c.batches,
             "batched_calls_total": c.batched_calls,
@@ -122,10 +135,23 @@ class ProxyContext:
         """One log line per session that waits on something (SIGUSR1): what a stuck client
         is waiting for, without stopping the proxy."""
         log.warning("state: %d clients, %d pinned, %d upstream connections, blocking queues %s",
-                    len(self.sessions), self.pinned_now, self.upstream_connections, self.blocking.describe())
+                    len(self.sessions), self.pinned_now, self.upstream_open, self.blocking.describe())
         for session in list(self.sessions):
             if session.pending or session.barrier or session.blocked is not None:
                 log.warning("state: client %d: %s", session.client_id, session.describe())
+    def stop_batching(self, refusal: bytes) -> None:
+        """Valkey's default user, which clients that never AUTH run as, may not touch every key:
+        from now on Valkey judges each Tair call alone (see UpstreamPipeline.batching)."""
+        if self.batching:
+            self.batching = False
+            log.warning("upstream refused a batch of Tair calls (%s): Valkey's default user cannot access "
+                        "every key, so Tair calls are no longer batched", refusal.strip().decode(errors="replace"))
+        for pipe in self._shared:
+            if pipe is not None:
+                pipe.batching = False
+        for session in self.sessions:
+            if session.pipe is not None:
+                session.pipe.batching = False
 
     def pinned_pipeline(self, session):
         from tairproxy.pipeline import UpstreamPipeline
@@ -136,14 +162,9 @@ class ProxyContext:
         return pipe
 
     def pipeline_lost(self, pipe) -> None:
-        self.counters.upstream_errors += 1
         for i, shared in enumerate(self._shared):
             if shared is pipe:
                 self._shared[i] = None
-
-    @property
-    def upstream_connections(self) -> int:
-        return sum(1 for p in self._shared if p is not None and p.transport is not None)
 
     def close_upstreams(self, peer: tuple[str, int] | None = None) -> None:
         """Drop the upstream connections to ``peer`` (all when None): the primary moved.

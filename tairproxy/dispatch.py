@@ -97,6 +97,13 @@ class Command:
     # Handlers that keep per-key state in the proxy (the GIS index cache) need the client's
     # database to tell same-named keys apart: they are called as handler(args, db).
     with_db: bool = False
+    # Handlers that report on the proxy itself (INFO's Tairproxy section) are called as
+    # handler(args, ctx) with the live ProxyContext of the proxy that runs them.
+    with_context: bool = False
+    # Set when the families are discovered (tairproxy.modules): the family module's name,
+    # and whether it is a native command the proxy intercepts rather than a Tair command.
+    family: str = ""
+    native: bool = False
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity >= 0 else argc >= -self.arity
@@ -148,12 +155,14 @@ class CommandTable:
         return frozenset(self._by_name)
 
 
-def build_call(cmd: Command, args: list[bytes], db: int = 0) -> Call | Calls | Reply | Error:
+def build_call(cmd: Command, args: list[bytes], db: int = 0, ctx: object = None) -> Call | Calls | Reply | Error:
     """Validate arity and arguments; the result is either one FCALL or the exact error."""
     if not cmd.arity_ok(len(args)):
         return wrong_arity(cmd.name)
     try:
-        return cmd.handler(args, db) if cmd.with_db else cmd.handler(args)
+        if cmd.with_db:
+            return cmd.handler(args, db)
+        return cmd.handler(args, ctx) if cmd.with_context else cmd.handler(args)
     except CommandError as exc:
         return Error(exc.message.encode())
     except Exception:

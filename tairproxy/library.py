@@ -63,6 +63,10 @@ class LibraryManager:
         # One line per up/down change of the upstream, shared with whatever else connects to it.
         self.health = UpstreamHealth(str(address))
         self._inflight: asyncio.Future | None = None
+        # FUNCTION LOADs made once the proxy serves clients: the library had gone missing
+        # (FUNCTION FLUSH, a restart without persistence, a new primary without it).
+        self.serving = False
+        self.reloads = 0
 
     async def ensure(self, force: bool = False) -> None:
         """Load the library unless the server already runs this exact version.
@@ -104,6 +108,8 @@ class LibraryManager:
                 return
             if isinstance(reply, Error):
                 raise RuntimeError(f"FUNCTION LOAD failed: {reply.decode(errors='replace')}")
+            if self.serving:
+                self.reloads += 1
             log.info("loaded Lua library %s version %s", LIBRARY_NAME, version)
         finally:
             conn.close()

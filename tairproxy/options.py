@@ -107,6 +107,16 @@ def interval(text: str) -> float:
     return seconds(text, allow_zero=True)
 
 
+def milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("not a number of milliseconds") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number of milliseconds (0 = off)")
+    return value
+
+
 def log_level(text: str) -> str:
     value = text.strip().lower()
     value = "warning" if value == "warn" else value
@@ -239,6 +249,12 @@ OPTIONS = (
     Option("--stats-interval", interval, 60.0, "SECONDS",
            "log a line of statistics (clients, commands/s, errors) every SECONDS at info level; "
            "0 = off (default 60)"),
+    Option("--metrics-port", port, 0, "N",
+           "serve Prometheus metrics at http://<bind>:N/metrics (with --workers, the parent serves "
+           "the sum of the workers'); 0 = off (default 0)"),
+    Option("--slowlog-ms", milliseconds, 0.0, "MS",
+           "log a warning for each Tair command whose reply took MS milliseconds or more from its "
+           "arrival (command, key, time); 0 = off (default 0)"),
 )
 
 

@@ -50,6 +50,11 @@ class UpstreamPipeline(asyncio.Protocol):
         self._open_batches: dict[tuple, Batch] = {}
         self.seq = 0  # counts routes pushed, for the batch join rule
         self.members: set[ClientSession] = set()  # sessions assigned to a shared pipeline
+        # A batch's FCALL declares every call's keys, so a user denied one of them has the
+        # whole batch refused; resent alone, its calls would then run after what the clients
+        # sent behind the batch. Off for sessions that AUTH (replies.auth_reply), and for all
+        # once Valkey's default user, which the others run as, is refused a batch.
+        self.batching = ctx.batching
         self.write_paused = False
         # Reply scanning state, kept across reads.
         self._buf = bytearray()
@@ -75,6 +80,7 @@ class UpstreamPipeline(asyncio.Protocol):
             )
         except Exception as exc:  # any failure: every waiting client is told promptly
             reason = str(exc) or type(exc).__name__
+            ctx.counters.connect_errors += 1
             ctx.upstream_down(reason, sum(len(r.slots) if r.__class__ is Batch else 1 for r in self.waiting))
             self._fail(f"ERR tairproxy: upstream {ctx.address} unavailable: {reason}")
             return
@@ -85,6 +91,7 @@ class UpstreamPipeline(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
+        self.ctx.upstream_open += 1
         transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
         if self.owner is not None and self.owner.client_paused_writing:
             transport.pause_reading()
@@ -120,7 +127,8 @@ class UpstreamPipeline(asyncio.Protocol):
             return
         self.seq += 1
         batch = Batch(slot, call.readonly, slot_id, self.seq)
-        self._open_batches[key] = batch
+        if self.batching:
+            self._open_batches[key] = batch
         self.out.append(batch)
         self.waiting.append(batch)
         session.last_pipe, session.last_seq = self, self.seq
@@ -139,12 +147,16 @@ class UpstreamPipeline(asyncio.Protocol):
             self.transport.write(out[0])
             return
         counters = self.ctx.counters
+        observer = self.ctx.observer
         parts = []
         for part in out:
             if part.__class__ is not bytes:
-                if len(part.slots) > 1:
+                n = len(part.slots)
+                if n > 1:
                     counters.batches += 1
-                    counters.batched_calls += len(part.slots)
+                    counters.batched_calls += n
+                if observer is not None:
+                    observer.batch_sizes[(n - 1).bit_length()] += 1
                 part = part.encode()
             parts.append(part)
         self.transport.write(b"".join(parts))
@@ -254,6 +266,8 @@ class UpstreamPipeline(asyncio.Protocol):
         # The FCALL as a whole was refused, so none of its calls ran.
         if frame.startswith(b"-NOPERM"):
             # A batch declares every call's keys; permissions are each call's own business.
+            if self.batching:  # this connection is the default user's
+                self.ctx.stop_batching(frame)
             for slot in slots:
                 slot.session.resend(slot)
             return
@@ -285,6 +299,9 @@ class UpstreamPipeline(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self.ctx.upstream_open -= 1
+        if not self.closed:  # not closed by the proxy: Valkey or the network ended it
+            self.ctx.counters.connections_lost += 1
         self._fail("ERR tairproxy: upstream connection lost")
 
     def close(self) -> None:

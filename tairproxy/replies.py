@@ -36,12 +36,32 @@ def exact_integers(value: object) -> object:
     return value
 
 
+# Commands a function runs obey the calling user's ACL; a denial inside comes back as
+# "ERR ACL failure in script: <Valkey's NOPERM text>" (plus the Lua position when single).
+SCRIPT_ACL_FAILURE = b"-ERR ACL failure in script: "
+_SCRIPT_ACL = re.compile(rb"-ERR ACL failure in script: (.*?)(?: script: on @user_function:\d+\.)?\r\n", re.S)
+_COMMAND_DENIED = re.compile(rb"(User .+ has no permissions to run the )'[^']*'( command)", re.S)
+
+
+def is_acl_denial(reply: bytes) -> bool:
+    return reply.startswith(b"-NOPERM") or reply.startswith(SCRIPT_ACL_FAILURE)
+
+
 def name_the_tair_command(reply: bytes, name: str) -> bytes:
-    """Valkey's ACL verdict names FCALL; the client sent (and Tair would name) its command."""
-    for verb in (b"'fcall_ro'", b"'fcall'"):
-        if verb in reply:
-            return reply.replace(verb, b"'" + name.lower().encode() + b"'", 1)
-    return reply
+    """Valkey's ACL verdict on a Tair call, worded as it is for a module command: a NOPERM that
+    names the command the client sent (Valkey names FCALL, or the native command the function
+    was refused inside). Key and channel denials keep Valkey's text."""
+    tair = b"'" + name.lower().encode() + b"'"
+    if reply.startswith(b"-NOPERM"):
+        for verb in (b"'fcall_ro'", b"'fcall'"):
+            if verb in reply:
+                return reply.replace(verb, tair, 1)
+        return reply
+    inside = _SCRIPT_ACL.fullmatch(reply)
+    if inside is None:
+        return reply
+    text = _COMMAND_DENIED.sub(lambda m: m.group(1) + tair + m.group(2), inside.group(1), count=1)
+    return b"-NOPERM " + text + b"\r\n"
 
 
 def call_reply(session: ClientSession, slot: Slot, reply: bytes) -> bytes | None:
@@ -51,7 +71,7 @@ def call_reply(session: ClientSession, slot: Slot, reply: bytes) -> bytes | None
         if reply.startswith(b"-" + FUNCTION_NOT_FOUND) and not slot.retried:
             session.retry_after_reload(slot)
             return None
-        if reply.startswith(b"-NOPERM") and slot.name:
+        if slot.name and is_acl_denial(reply):
             return name_the_tair_command(reply, slot.name)
         return reply
     if slot.deadline is not None and reply in NIL_REPLIES and session.poll_again(slot):
@@ -67,6 +87,15 @@ def call_reply(session: ClientSession, slot: Slot, reply: bytes) -> bytes | None
     return encode_reply(transform(value) if transform else value, session.resp3)
 
 
+def queued_reply(name: str) -> Callable:
+    """A Tair command queued in MULTI: +QUEUED, or Valkey's queue-time refusal as for its command."""
+
+    def handler(session: ClientSession, slot: Slot, reply: bytes) -> bytes:
+        return name_the_tair_command(reply, name) if is_acl_denial(reply) else reply
+
+    return handler
+
+
 def fixed_reply(data: bytes) -> Callable:
     def handler(session: ClientSession, slot: Slot, reply: bytes) -> bytes:
         return data
@@ -74,8 +103,9 @@ def fixed_reply(data: bytes) -> Callable:
     return handler
 
 
-def exec_reply(transforms: dict[int, Callable]) -> Callable:
-    """EXEC's array, with each queued Tair command's element reshaped as its reply would be."""
+def exec_reply(transforms: dict[int, Callable], names: dict[int, str]) -> Callable:
+    """EXEC's array, with each queued Tair command's element reshaped as its reply would be
+    (``names``: the Tair command at each position, for ACL denials)."""
 
     def handler(session: ClientSession, slot: Slot, reply: bytes) -> bytes:
         if reply[0] != 42:  # not an array: EXECABORT, RESP3 null (WATCH failed), error
@@ -83,11 +113,16 @@ def exec_reply(transforms: dict[int, Callable]) -> Callable:
         if FUNCTION_NOT_FOUND in reply:
             # Too late to retry inside a transaction that ran; have the library back for the next one.
             session.reload_library_soon()
-        if not transforms and BIG_INT_MARKER not in reply:
+        denied = SCRIPT_ACL_FAILURE[1:] in reply
+        if not transforms and not denied and BIG_INT_MARKER not in reply:
             return reply
         values = exact_integers(parse_reply(reply)[0])
         if values is None:  # a WATCHed key changed: the transaction did not run
             return reply
+        if denied:
+            for i, name in names.items():
+                if i < len(values) and isinstance(values[i], Error):
+                    values[i] = Error(name_the_tair_command(error_reply(values[i]), name)[1:-2])
         for i, transform in transforms.items():
             if i < len(values) and not isinstance(values[i], Error):
                 try:
@@ -133,6 +168,10 @@ def select_reply(db: int) -> Callable:
 def auth_reply(session: ClientSession, slot: Slot, reply: bytes) -> bytes:
     if reply.startswith(b"+OK") or reply[0] in (37, 42):  # AUTH's OK, HELLO's map
         session.authenticated = True
+        if session.pipe is not None:
+            # Another user, maybe limited to some keys: Valkey must judge each call alone
+            # (see UpstreamPipeline.batching).
+            session.pipe.batching = False
     return reply
 
 

@@ -45,6 +45,21 @@ class Encoded(bytes):
     integers): a reply reshaper that builds the bytes itself skips the generic encoder."""
 
 
+class Verbatim(bytes):
+    """A RESP3 verbatim string (=, e.g. INFO's text): its bytes, and its 3-letter format."""
+
+    fmt = b"txt"
+
+    @classmethod
+    def like(cls, original: object, data: bytes) -> bytes:
+        """``data`` as the same kind of reply as ``original`` (verbatim stays verbatim)."""
+        if not isinstance(original, Verbatim):
+            return data
+        out = cls(data)
+        out.fmt = original.fmt
+        return out
+
+
 NIL_BULK = b"$-1\r\n"
 
 
@@ -318,7 +333,11 @@ def parse_reply(buf: bytes | bytearray, pos: int = 0) -> tuple[object, int]:
     if kind in (33, 61):  # ! =  (blob error / verbatim)
         length = int(line)
         data = bytes(buf[pos : pos + length])
-        return (Error(data) if kind == 33 else data[4:]), pos + length + 2
+        if kind == 33:
+            return Error(data), pos + length + 2
+        text = Verbatim(data[4:])
+        text.fmt = data[:3]
+        return text, pos + length + 2
     if kind == 124:  # | attribute: drop it, return the decorated reply
         for _ in range(2 * int(line)):
             _, pos = parse_reply(buf, pos)
@@ -354,6 +373,10 @@ def _encode(value: object, resp3: bool, out: list[bytes]) -> None:
         out.append(b"+" + value + CRLF)
     elif isinstance(value, Error):
         out.append(b"-" + value + CRLF)
+    elif resp3 and isinstance(value, Verbatim):
+        out.append(b"=%d\r\n%s:" % (len(value) + 4, value.fmt))
+        out.append(bytes(value))
+        out.append(CRLF)
     elif isinstance(value, (bytes, bytearray)):
         out.append(b"$%d\r\n" % len(value))
         out.append(bytes(value))

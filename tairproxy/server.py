@@ -12,6 +12,7 @@ from tairproxy.context import Limits, ProxyContext
 from tairproxy.dispatch import CommandTable
 from tairproxy.library import LibraryManager
 from tairproxy.limits import client_capacity
+from tairproxy.observe import Observer
 from tairproxy.resp import Error
 from tairproxy.session import ClientSession
 from tairproxy.upstream import ControlConnection, UpstreamAddress
@@ -141,6 +142,7 @@ async def start_proxy(
     reuse_port: bool = False,
     cluster: ClusterMap | None = None,
     tls: ssl.SSLContext | None = None,
+    observer: Observer | None = None,
 ) -> ProxyServer:
     address = UpstreamAddress.parse(upstream) if isinstance(upstream, str) else upstream
     library = LibraryManager(address)
@@ -152,6 +154,10 @@ async def start_proxy(
         table or command_table(), address, library, limits=limits, cluster=cluster,
         shared_connections=shared_connections,
     )
+    if observer is not None:
+        observer.track(ctx.table)
+        ctx.observer = observer
+    library.serving = True
     address.on_switch(_failover_handler(ctx))
     loop = asyncio.get_running_loop()
     hosts = bind.split() if isinstance(bind, str) else bind

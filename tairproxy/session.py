@@ -21,6 +21,7 @@ import logging
 import sys
 from collections import deque
 from collections.abc import Callable
+from time import perf_counter
 
 from tairproxy import blocking, local, pubsub, replies
 from tairproxy.cluster import REWRITTEN_SUBCOMMANDS
@@ -63,7 +64,7 @@ class Slot:
     __slots__ = (
         "session", "expected", "chunks", "done", "handler", "call", "name", "retried",
         "close_after", "deadline", "delay", "hidden", "streamed", "block_keys", "timer", "expiry", "polling",
-        "parent",
+        "parent", "started",
     )
 
     def __init__(self, session: ClientSession, expected: int = 1, handler: Callable | None = None,
@@ -89,6 +90,7 @@ class Slot:
         self.polling = False
         self.parent: Slot | None = None  # one part of a split command: its reply goes there
 
+        self.started = 0.0  # when a timed Tair command arrived (ctx.observer set), else 0
 
 class _Retry:
     """Tair calls of one session that found the library missing, to be sent again in order."""
@@ -122,8 +124,9 @@ class ClientSession(asyncio.Protocol):
         self.client_name: bytes | None = None
         self.client_info: dict[bytes, bytes] = {}
         self.in_multi = False
-        # Position in the EXEC array → reshaper, for Tair commands queued in MULTI.
+        # Position in the EXEC array → reshaper / name, for Tair commands queued in MULTI.
         self.multi_transforms: dict[int, Callable] = {}
+        self.multi_names: dict[int, str] = {}
         self.multi_count = 0
         self.multi_has_tair = False
         self.raw = False
@@ -360,7 +363,7 @@ class ClientSession(asyncio.Protocol):
         self.pending.append(slot)
         self.blocked = slot
         _off_loop_started()
-        future = asyncio.get_running_loop().run_in_executor(None, build_call, cmd, args, self.db)
+        future = asyncio.get_running_loop().run_in_executor(None, build_call, cmd, args, self.db, self.ctx)
         future.add_done_callback(lambda f: self._built_off_loop(slot, cmd, f))
 
     def _built_off_loop(self, placeholder: Slot, cmd, future: asyncio.Future) -> None:
@@ -380,11 +383,19 @@ class ClientSession(asyncio.Protocol):
         self._release_barrier()
 
     def _tair_command(self, cmd, args: list[bytes] | None, call=None) -> None:
+        ctx = self.ctx
         if call is None:
-            call = build_call(cmd, args, self.db)
-        self.ctx.counters.tair_commands += 1
+            call = build_call(cmd, args, self.db, ctx)
+        observer = None
+        if not cmd.native:
+            ctx.counters.tair_commands += 1
+            observer = ctx.observer
+            if observer is not None:
+                observer.count(cmd.name)
         if isinstance(call, Error):
-            self._command_error(call, args is not None and cmd.queue_time_arity and not cmd.arity_ok(len(args)))
+            self._command_error(
+                call, args is not None and cmd.queue_time_arity and not cmd.arity_ok(len(args)), cmd.readonly
+            )
             return
         if isinstance(call, Reply):
             self._local_reply(encode_reply(call.value, self.resp3))
@@ -396,16 +407,20 @@ class ClientSession(asyncio.Protocol):
             call = call.whole
         if self.in_multi:
             if call.block is not None:
-                self._command_error(BLOCKING_IN_MULTI, False)
+                self._command_error(BLOCKING_IN_MULTI, False, cmd.readonly)
                 return
             if call.transform is not None:
                 self.multi_transforms[self.multi_count] = call.transform
+            self.multi_names[self.multi_count] = cmd.name
             self.multi_count += 1
             self.multi_has_tair = True
-            self._forward(call.encode(), 1)  # +QUEUED (or a queue-time error) goes through untouched
+            # +QUEUED, or a queue-time refusal (ACL) worded for the Tair command.
+            self._expect(Slot(self, handler=replies.queued_reply(cmd.name)), call.encode())
             return
         slot = Slot(self, handler=replies.call_reply, call=call)
         slot.name = cmd.name
+        if observer is not None and call.block is None:
+            slot.started = perf_counter()  # a blocking wait is not latency
         if call.block is not None:
             slot.deadline = asyncio.get_running_loop().time() + call.block if call.block > 0 else float("inf")
             self.ctx.counters.commands += 1
@@ -465,7 +480,7 @@ class ClientSession(asyncio.Protocol):
 
         return key_slot(call.keys[0])
 
-    def _command_error(self, err: Error, arity: bool) -> None:
+    def _command_error(self, err: Error, arity: bool, readonly: bool = False) -> None:
         """An argument error found by the proxy, answered in Valkey's order and MULTI semantics."""
         if not self.in_multi:
             self._local_reply(error_reply(err))
@@ -474,12 +489,14 @@ class ClientSession(asyncio.Protocol):
             # Queue-time error: Valkey must flag the transaction so EXEC aborts.
             self._expect(Slot(self, handler=replies.fixed_reply(error_reply(err))), ABORTING_COMMAND)
             return
-        # Other errors surface at EXEC time in the result array, as module errors do.
+        # Other errors surface at EXEC time in the result array, as module errors do. The
+        # verb is the command's own, so a user allowed only FCALL_RO can queue a read's error.
         self.multi_count += 1
-        self._forward(Call(RAISE_FUNCTION, [], [bytes(err)]).encode(), 1)
+        self._forward(Call(RAISE_FUNCTION, [], [bytes(err)], readonly=readonly).encode(), 1)
 
     def _local_reply(self, data: bytes, close_after: bool = False) -> None:
         """A reply the proxy makes itself, written after every earlier reply."""
+        self.ctx.counters.local += 1
         slot = Slot(self, expected=0)
         slot.chunks.append(data)
         slot.done = True
@@ -568,6 +585,8 @@ class ClientSession(asyncio.Protocol):
         if result is not None:
             if self.retry is not None:
                 self.retry.overtaken = True
+            if slot.started:
+                self.ctx.observer.replied(slot)
             self._emit(slot, result)
             self._complete(slot)
 
@@ -592,6 +611,9 @@ class ClientSession(asyncio.Protocol):
         self.inflight -= n
         if self.retry is not None:
             self.retry.overtaken = True  # it may have run
+        self.ctx.counters.failed_commands += n
+        if slot.started:
+            self.ctx.observer.replied(slot)
         slot.chunks.extend([err] * n)
         slot.expected = 0
         slot.done = True
@@ -635,7 +657,6 @@ class ClientSession(asyncio.Protocol):
         async def reload() -> None:
             try:
                 await self.ctx.library.ensure(force=True)
-                self.ctx.counters.reloads += 1
                 retry.outcome = ""
             except Exception as exc:
                 retry.outcome = f"ERR tairproxy: cannot load the Lua library: {exc}"
@@ -780,6 +801,7 @@ class ClientSession(asyncio.Protocol):
         self.client_name = None
         self.in_multi = False
         self.multi_transforms = {}
+        self.multi_names = {}
 
     def _close_client(self) -> None:
         self.closing = True
@@ -879,17 +901,20 @@ def _on_multi(session: ClientSession, args: list[bytes], raw: bytes) -> None:
     if not session.in_multi:
         session.in_multi = True
         session.multi_transforms = {}
+        session.multi_names = {}
         session.multi_count = 0
         session.multi_has_tair = False
 
 
 def _on_exec(session: ClientSession, args: list[bytes], raw: bytes) -> None:
     transforms = session.multi_transforms if session.in_multi else {}
+    names = session.multi_names if session.in_multi else {}
     has_tair = session.in_multi and session.multi_has_tair
     session.in_multi = False
     session.multi_transforms = {}
+    session.multi_names = {}
     if has_tair:
-        session._expect(Slot(session, handler=replies.exec_reply(transforms)), raw)
+        session._expect(Slot(session, handler=replies.exec_reply(transforms, names)), raw)
     else:
         session._forward(raw, 1)
 
@@ -897,6 +922,7 @@ def _on_exec(session: ClientSession, args: list[bytes], raw: bytes) -> None:
 def _on_discard(session: ClientSession, args: list[bytes], raw: bytes) -> None:
     session.in_multi = False
     session.multi_transforms = {}
+    session.multi_names = {}
     session._forward(raw, 1)
 
 

@@ -47,11 +47,12 @@ class Supervisor:
     """Runs ``serve(index, replacement)`` in ``count`` forked children and keeps them alive."""
 
     def __init__(self, count: int, serve: Callable[[int, bool], int], embedded: EmbeddedValkey | None = None,
-                 grace: float = 10.0):
+                 grace: float = 10.0, on_exit: Callable[[int], None] | None = None):
         self.slots = [_Slot(i) for i in range(1, count + 1)]
         self.serve = serve
         self.embedded = embedded
         self.grace = grace
+        self.on_exit = on_exit  # called with the pid of each worker that exited
         self.status = 0
         self._stop_signal: int | None = None
         self._stop_deadline: float | None = None
@@ -135,6 +136,8 @@ class Supervisor:
         code = os.waitstatus_to_exitcode(status)
         name, lived = worker_name(slot.index), time.monotonic() - slot.started
         slot.pid = None
+        if self.on_exit is not None:
+            self.on_exit(pid)
         if self._stop_deadline is not None:
             return
         if code == EXIT_STARTUP:
