@@ -41,7 +41,12 @@ class BlockingWaiters:
         """Queue a new blocking call; it polls now if it is first in line for a key."""
         slot.block_keys = [(db, k) for k in keys]
         for key in slot.block_keys:
-            self._queues.setdefault(key, deque()).append(slot)
+            queue = self._queues.setdefault(key, deque())
+            # A waiter whose call is answered or whose client is gone never blocks the line.
+            while queue and (queue[0].done or queue[0].session.closing):
+                stale = queue.popleft()
+                stale.block_keys = [k for k in stale.block_keys if k != key]
+            queue.append(slot)
         loop = asyncio.get_running_loop()
         if slot.deadline != float("inf"):
             slot.expiry = loop.call_at(slot.deadline, self._expire, slot)
@@ -102,7 +107,10 @@ class BlockingWaiters:
         if slot.timer is not None:
             slot.timer.cancel()
             slot.timer = None
-        if slot.done or slot.polling or slot.session.closing:
+        if slot.done or slot.session.closing:
+            self.leave(slot)  # it cannot take an element any more: the next in line may
+            return
+        if slot.polling:
             return
         slot.polling = True
         slot.session.poll(slot)

@@ -672,6 +672,9 @@ class ClientSession(asyncio.Protocol):
             return False  # still reloading; the reload releases the barrier
         self.retry = None
         if self.closing:
+            for slot in retry.slots:
+                if slot.block_keys:
+                    self.ctx.blocking.leave(slot)  # the next in line may take the element
             return True
         if not retry.outcome and not retry.overtaken:
             for slot in retry.slots:
