@@ -589,6 +589,9 @@ class ClientSession(asyncio.Protocol):
                 self.ctx.observer.replied(slot)
             self._emit(slot, result)
             self._complete(slot)
+        elif self.barrier and not self.inflight:
+            # Polled again (or retried): the calls held behind the barrier may go now.
+            self._release_barrier()
 
     def push(self, frame: bytes) -> None:
         """An out-of-band frame on the pinned connection (RESP3 push, published message)."""

@@ -63,9 +63,6 @@ class Tally:
     hangs: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     acked: list[tuple[list[bytes], bytes]] = field(default_factory=list)
-    # (key, member) -> score: a blocking pop that answered nil after a fault although its
-    # acknowledged element had been added (README, Limitations); the element must stay stored.
-    late_pops: dict[tuple[bytes, bytes], bytes] = field(default_factory=dict)
     messages: int = 0
     phase: str = "load"  # what the chaos is doing now
     max_wait: dict[str, float] = field(default_factory=dict)  # longest wait for a reply, per phase
@@ -393,13 +390,7 @@ class BlockingZsetClient(Client):
         self.key = b"bzpop:%d" % self.n
         self.added: dict[bytes, bytes] = {}  # member -> score, added maybe and not popped yet
 
-    last_pop: Op | None = None
-
     def round(self) -> list[Op]:
-        if self.last_pop is not None and not self.last_pop.acked:
-            # A pop that errored may have taken an element: late ones are no longer checkable.
-            for late in [k for k in self.tally.late_pops if k[0] == self.key]:
-                del self.tally.late_pops[late]
         seq = self.next_seq()
         member, score = b"m:%d:%d" % (self.n, seq), b"%d" % seq
         self.added[member] = score
@@ -407,19 +398,14 @@ class BlockingZsetClient(Client):
 
         def popped(reply: bytes) -> bool:
             if reply == NIL:
-                if add.acked and self.tally.phase != "load":
-                    self.tally.late_pops[(self.key, member)] = score
-                    return True
                 return not add.acked
             value = parse_reply(reply)[0]
             if not (isinstance(value, list) and value[0] == self.key and self.added.get(value[1]) == value[2]):
                 return False
             del self.added[value[1]]
-            self.tally.late_pops.pop((self.key, value[1]), None)
             return True
 
-        self.last_pop = Op([b"EXBZPOPMIN", self.key, b"2"], popped, block=2.0)
-        ops = [add, self.last_pop]
+        ops = [add, Op([b"EXBZPOPMIN", self.key, b"2"], popped, block=2.0)]
         if seq % 4 == 0:
             ops.append(Op([b"EXBZPOPMIN", b"bzpop:empty:%d" % self.n, b"0.2"], NIL, block=0.2))
         return ops

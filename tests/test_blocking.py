@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -10,6 +11,7 @@ import redis
 
 from tairproxy.dispatch import Call, Command, CommandTable
 from tairproxy.modules import all_commands
+from tairproxy.resp import encode_command
 from tests.helpers import ProxyThread, RawClient
 
 TEST_LIBRARY = """#!lua name=tptest
@@ -140,3 +142,43 @@ def test_a_timed_out_waiter_leaves_nothing_behind(proxy, direct):
     time.sleep(0.1)
     assert c("EXZCARD", "stray") == b":1\r\n"
     assert all(s.inflight == 0 for s in proxy.server.ctx.sessions if s.client_id)
+
+
+def test_a_write_retried_after_a_reload_reaches_its_own_blocked_pop(valkey_url, direct):
+    """EXZADD k then EXBZPOPMIN k, pipelined, the EXZADD finding the library missing. While
+    the EXZADD waits for its reload, the pop (promoted when an earlier waiter times out)
+    polls the reloaded library and finds nothing; the reload ends while that poll is on the
+    wire. Its nil must still let the EXZADD go again, so the pop gets its element (before,
+    the EXZADD was held until the pop had timed out: the chaos test saw the pop answer nil
+    and the element stay stored)."""
+    p = ProxyThread(valkey_url).start()
+    ctx = p.server.ctx
+    original = ctx.library.ensure
+    armed: dict[str, int] = {}
+
+    async def ensure(force: bool = False) -> None:
+        await original(force=force)
+        if "client" not in armed:
+            return
+        # Finish only while the pop of that client has a poll on the wire (at most 3 s).
+        for _ in range(3000):
+            if any(s.client_id == armed["client"] and s.blocked is not None and s.blocked.polling and s.inflight
+                   for s in ctx.sessions):
+                return
+            await asyncio.sleep(0.001)
+
+    ctx.library.ensure = ensure
+    try:
+        direct.function_flush()
+        first = RawClient(p.port)
+        first.send("EXBZPOPMIN", "reloaded", "0.6")  # its first poll reloads the library
+        time.sleep(0.1)
+        direct.function_flush()
+        a = RawClient(p.port)
+        armed["client"] = int(a("CLIENT", "ID")[1:-2])
+        a.send_raw(encode_command([b"EXZADD", b"reloaded", b"1", b"m"]) + encode_command([b"EXBZPOPMIN", b"reloaded", b"2"]))
+        assert a.read() == b":1\r\n"
+        assert a.read() == b"*3\r\n$8\r\nreloaded\r\n$1\r\nm\r\n$1\r\n1\r\n"
+        assert first.read() in (b"$-1\r\n", b"-ERR Function not found\r\n")
+    finally:
+        p.stop()

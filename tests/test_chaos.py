@@ -236,9 +236,6 @@ def test_chaos_under_load(chaos_valkey, chaos_proxy, seconds):
     chaos.restart_valkey()
     _wait_until_served(chaos_proxy.port)
     missing = verify_acknowledged(chaos_proxy.port, tally.acked)
-    with redis.Redis(port=chaos_proxy.port) as c:
-        missing += [f"late pop {key!r} {member!r}: EXZSCORE {got!r}" for (key, member), score in tally.late_pops.items()
-                    if (got := c.execute_command("EXZSCORE", key, member)) is None or float(got) != float(score)]
 
     peak = max(sampler.peak, rss(pid, "VmHWM"))
     summary = "\n".join([
@@ -247,7 +244,6 @@ def test_chaos_under_load(chaos_valkey, chaos_proxy, seconds):
         "longest wait for a reply, by the fault that came last: "
         + ", ".join(f"{phase} {wait:.2f} s" for phase, wait in tally.max_wait.items()),
         f"errors by kind: {dict(tally.errors)}; connections closed by the proxy: {dict(tally.closes)}",
-        f"blocking pops that timed out across a fault with their element stored: {len(tally.late_pops)}",
         f"proxy RSS: {idle_rss / 2**20:.1f} MB idle, peak {peak / 2**20:.1f} MB (bound {MEMORY_BOUND >> 20} MB)",
         *chaos.log,
     ])
