@@ -768,13 +768,14 @@ def main(argv: list[str] | None = None) -> int:
             proxy = ProxyProcess(upstream, Path(tmp) / "proxy.log", workers=args.proxy_workers,
                                  upstream_connections=args.upstream_connections)
             proxy.start()
-            for kind in ANCHORS:
-                if args.no_anchors or not kind.installed():
-                    anchors[kind.name] = None
-                    continue
-                anchor = kind(direct, Path(tmp))
-                anchor.start(answers_ping)
-                anchors[kind.name] = anchor
+            if not args.no_anchors:
+                for kind in ANCHORS:
+                    if not kind.installed():
+                        anchors[kind.name] = None
+                        continue
+                    anchor = kind(direct, Path(tmp))
+                    anchor.start(answers_ping)
+                    anchors[kind.name] = anchor
             meta = machine_info(direct)
             # Markdown joins consecutive lines into one paragraph; hard breaks keep them apart.
             print(header(meta, args).replace("\n", "  \n" if args.markdown else "\n"), flush=True)
