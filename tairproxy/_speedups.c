@@ -12,6 +12,9 @@
  *     the exact Python scanner takes over), 2 a bulk is longer than max_bulk.
  * parse_command(buf, pos) -> list[bytes]
  *     The arguments of the complete canonical command at pos (found by scan_commands).
+ * encode_command(args) -> bytes
+ *     A list or tuple of bytes-like arguments as one RESP command (every Tair call and
+ *     batch is encoded so).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -222,10 +225,68 @@ static PyObject *parse_command(PyObject *self, PyObject *args) {
     return out;
 }
 
+static char *put_header(char *p, char kind, Py_ssize_t n) {
+    char digits[24];
+    int len = 0;
+    *p++ = kind;
+    do {
+        digits[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    while (len > 0) *p++ = digits[--len];
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+static PyObject *encode_command(PyObject *self, PyObject *arg) {
+    PyObject *seq = PySequence_Fast(arg, "encode_command: a list or tuple of bytes");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *converted = NULL; /* the arguments as bytes, when some were other bytes-likes */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyBytes_CheckExact(items[i])) {
+            converted = PyList_New(n);
+            if (converted == NULL) goto fail;
+            for (Py_ssize_t j = 0; j < n; j++) {
+                PyObject *b = PyBytes_CheckExact(items[j]) ? (Py_INCREF(items[j]), items[j])
+                                                            : PyBytes_FromObject(items[j]);
+                if (b == NULL) goto fail;
+                PyList_SET_ITEM(converted, j, b);
+            }
+            items = PySequence_Fast_ITEMS(converted);
+            break;
+        }
+    }
+    Py_ssize_t total = 24;
+    for (Py_ssize_t i = 0; i < n; i++) total += PyBytes_GET_SIZE(items[i]) + 24;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out == NULL) goto fail;
+    char *start = PyBytes_AS_STRING(out), *p = put_header(start, '*', n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len = PyBytes_GET_SIZE(items[i]);
+        p = put_header(p, '$', len);
+        memcpy(p, PyBytes_AS_STRING(items[i]), (size_t)len);
+        p += len;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    Py_XDECREF(converted);
+    Py_DECREF(seq);
+    if (_PyBytes_Resize(&out, p - start) < 0) return NULL;
+    return out;
+fail:
+    Py_XDECREF(converted);
+    Py_DECREF(seq);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"scan_replies", scan_replies, METH_VARARGS, "Up to n complete replies: (end, count)."},
     {"scan_commands", scan_commands, METH_VARARGS, "Complete canonical commands: ([(end, name)], status)."},
     {"parse_command", parse_command, METH_VARARGS, "The arguments of one complete canonical command."},
+    {"encode_command", encode_command, METH_O, "A list or tuple of bytes-like arguments as one RESP command."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tairproxy.dispatch import Call
-from tairproxy.resp import encode_command, scan_frames
+from tairproxy.framing import ACCELERATED, scan_replies
+from tairproxy.resp import encode_command
 
 if TYPE_CHECKING:
     from tairproxy.session import Slot
@@ -70,13 +71,14 @@ def _call_size(call: Call) -> int:
 def split_array(reply: bytes, count: int) -> list[bytes] | None:
     """The elements of a ``count``-element array reply, each as its exact bytes; None when
     the reply is not such an array (a batch-level error)."""
-    if not reply.startswith(b"*%d\r\n" % count):
+    header = b"*%d\r\n" % count
+    if not reply.startswith(header):
         return None
-    buf = bytearray(reply)
-    pos = reply.index(b"\r\n") + 2
+    buf = reply if ACCELERATED else bytearray(reply)
+    pos = len(header)
     elements = []
     for _ in range(count):
-        end, todo, skip = scan_frames(buf, pos, 1, 0)
+        end, _ = scan_replies(buf, pos, 1, b"")
         elements.append(reply[pos:end])
         pos = end
     return elements

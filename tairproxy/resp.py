@@ -348,13 +348,19 @@ def parse_reply(buf: bytes | bytearray, pos: int = 0) -> tuple[object, int]:
 _BULK_HEADERS = [b"$%d\r\n" % n for n in range(1024)]
 
 
-def encode_command(args: list[bytes] | tuple[bytes, ...]) -> bytes:
+def py_encode_command(args: list[bytes] | tuple[bytes, ...]) -> bytes:
     parts = [b"*%d\r\n" % len(args)]
     headers = _BULK_HEADERS
     for a in args:
         n = len(a)
         parts += (headers[n] if n < 1024 else b"$%d\r\n" % n, a, CRLF)
     return b"".join(parts)
+
+
+try:  # the C version when it was built (tairproxy/_speedups.c); tests/test_framing.py compares them
+    from tairproxy._speedups import encode_command
+except ImportError:
+    encode_command = py_encode_command
 
 
 def encode_reply(value: object, resp3: bool = False) -> bytes:

@@ -59,3 +59,19 @@ def test_an_unparsable_reply_is_an_error_in_both():
     for scan in (framing.scan_replies, framing.py_scan_replies):
         with pytest.raises(ValueError):
             scan(bytearray(b"+OK\r\n?what\r\n"), 0, 5, b"")
+
+
+def test_encode_command_agrees_with_python():
+    from tairproxy import resp
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        args = [bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 9, 10, 99, 1023, 1024, 5000])))
+                for _ in range(rng.randint(0, 8))]
+        as_given = [rng.choice([bytes, bytearray, memoryview])(a) for a in args]
+        want = resp.py_encode_command(args)
+        assert resp.encode_command(args) == want
+        assert resp.encode_command(tuple(args)) == want
+        assert resp.encode_command(as_given) == want
+    with pytest.raises(TypeError):
+        resp.encode_command([b"GET", "not bytes"])
