@@ -18,7 +18,7 @@ import math
 import re
 import struct
 
-from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
+from tairproxy.dispatch import Call, Calls, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
 from tairproxy.modules.args import parse_double, parse_int64, parse_valkey_double
 
@@ -144,7 +144,23 @@ def _flag(on: bool) -> bytes:
 # --------------------------------------------------------------------------- EXZADD / EXZINCRBY
 
 
-def _zadd(args: list[bytes], incr: bool) -> Call:
+# Members per call of a split EXZADD: Lua and the two native entries per member cost ~8 µs,
+# so a part holds Valkey ~65 ms instead of 0.8 s for 100 000 members. Parts run one after the
+# other, in order, each seeing what the parts before it wrote, so every member ends as the whole
+# command would leave it and the counts add up; other clients may run between two parts (as
+# between two commands). A transaction runs it whole (dispatch.Calls).
+SPLIT_MEMBERS = 8192
+
+
+def sum_counts(parts: list[bytes]) -> bytes:
+    """The parts' integer replies as one; a part that failed as a whole fails the command."""
+    for part in parts:
+        if part[:1] != b":":
+            return part
+    return b":%d\r\n" % sum(int(p[1:-2]) for p in parts)
+
+
+def _zadd(args: list[bytes], incr: bool) -> Call | Calls:
     nx = xx = ch = False
     i = 2
     while i < len(args):
@@ -176,7 +192,13 @@ def _zadd(args: list[bytes], incr: bool) -> Call:
         dims = len(packed) // 8
         elements += (packed, rest[j + 1], order_bytes(packed), _lookup_score(packed))
     nxxx = b"NX" if nx else b"XX" if xx else b""
-    return Call("tp_exzadd", [args[1]], [nxxx, _flag(incr), _flag(ch), b"%d" % dims, *elements])
+    head = [nxxx, _flag(incr), _flag(ch), b"%d" % dims]
+    whole = Call("tp_exzadd", [args[1]], [*head, *elements])
+    if len(elements) <= 4 * SPLIT_MEMBERS:
+        return whole
+    step = 4 * SPLIT_MEMBERS  # four arguments per member
+    parts = [Call("tp_exzadd", [args[1]], [*head, *elements[i : i + step]]) for i in range(0, len(elements), step)]
+    return Calls(parts, sum_counts, whole)
 
 
 def _lookup_score(packed: bytes) -> bytes:
@@ -188,7 +210,7 @@ def _lookup_score(packed: bytes) -> bytes:
     return repr(value).encode() if value else b"0"
 
 
-def exzadd(args: list[bytes]) -> Call:
+def exzadd(args: list[bytes]) -> Call | Calls:
     return _zadd(args, incr=False)
 
 

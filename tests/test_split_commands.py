@@ -1,5 +1,5 @@
 """Huge commands of independent elements (BF.MADD, BF.INSERT, BF.MEXISTS and their TFBF*
-twins) run as several calls, so no single call holds Valkey long; the client sees the one
+twins, EXZADD) run as several calls, so no single call holds Valkey long; the client sees the one
 reply the whole command gives."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import redis
 
 from tairproxy.modules.tairbloom import SPLIT_ITEMS
+from tairproxy.modules.tairzset import SPLIT_MEMBERS
 
 N = 2 * SPLIT_ITEMS + 123
 
@@ -67,3 +68,47 @@ def test_order_is_kept_around_a_split_command_and_multi_runs_it_whole(raw, direc
         assert _calls_in_slowlog(direct, "tp_bf_add") == 1  # a transaction is atomic anyway
     finally:
         direct.config_set("slowlog-log-slower-than", 10000)
+
+
+def _members(prefix: str, n: int, score=lambda i: i) -> list:
+    out = []
+    for i in range(n):
+        out += [score(i), f"{prefix}{i}"]
+    return out
+
+
+def test_a_huge_exzadd_is_split_and_ends_as_the_whole_command(r, direct):
+    n = 2 * SPLIT_MEMBERS + 77
+    # Members named again in a later part (the later score wins, as in one call), some already
+    # there before (CH counts them when their score changes).
+    args = _members("m", n) + [5.5, "m0", 7, f"m{n - 1}"]
+    for key in ("zsplit", "zwhole"):
+        r.execute_command("EXZADD", key, 1, "m1", 2, "m2")
+    direct.config_set("slowlog-log-slower-than", 0)
+    direct.slowlog_reset()
+    try:
+        split = r.execute_command("EXZADD", "zsplit", "CH", *args)
+        assert _calls_in_slowlog(direct, "tp_exzadd") == 3
+    finally:
+        direct.config_set("slowlog-log-slower-than", 10000)
+    pipe = r.pipeline(transaction=True)  # a transaction runs it as one call
+    pipe.execute_command("EXZADD", "zwhole", "CH", *args)
+    whole = pipe.execute()[0]
+    assert split == whole == n  # m1 and m2 kept their scores; m0 and m{n-1} added, then changed
+    assert r.execute_command("EXZRANGE", "zsplit", 0, -1, "WITHSCORES") == \
+        r.execute_command("EXZRANGE", "zwhole", 0, -1, "WITHSCORES")
+    assert r.execute_command("EXZSCORE", "zsplit", "m0") == b"5.5"
+    assert r.execute_command("EXZSCORE", "zsplit", f"m{n - 1}") == b"7"
+
+
+def test_split_exzadd_nx_xx_and_errors(r, raw, direct):
+    n = SPLIT_MEMBERS + 10
+    assert r.execute_command("EXZADD", "znx", "NX", *_members("a", n), 99, "a0") == n  # a0 keeps 0
+    assert r.execute_command("EXZSCORE", "znx", "a0") == b"0"
+    assert r.execute_command("EXZADD", "zxx", "XX", *_members("a", n)) == 0
+    assert r.execute_command("EXISTS", "zxx") == 0
+    assert r.execute_command("EXZADD", "znx", "XX", "CH", *_members("a", n, lambda i: i + 1)) == n
+    direct.set("zstr", "x")
+    assert raw("EXZADD", "zstr", *_members("b", n)) == b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    assert raw("EXZADD", "znx", *_members("c", n, lambda i: f"{i}#1")).startswith(b"-ERR")  # other dimensions
+    assert r.execute_command("EXZCARD", "znx") == n
