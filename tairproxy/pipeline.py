@@ -202,6 +202,14 @@ class UpstreamPipeline(asyncio.Protocol):
                         break
                     # fall through: an incomplete frame, or one that needs a look of its own
                 if not todo and not skip:
+                    # A complete frame (a batch's array, most often) is found in C at once;
+                    # only an incomplete one is tracked piece by piece.
+                    end, done = scan_replies(buf, scan, 1, b"")
+                    if done:
+                        frame = bytes(buf[pos:end])
+                        pos = scan = end
+                        self._route(frame)
+                        continue
                     todo = 1
                 scan, todo, skip = scan_frames(buf, scan, todo, skip)
                 if todo or skip:
