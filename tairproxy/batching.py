@@ -32,11 +32,14 @@ class Batch:
 
     __slots__ = ("slots", "readonly", "slot_id", "size", "seq")
 
-    def __init__(self, slot: Slot, readonly: bool, slot_id: int | None, seq: int):
+    def __init__(self, slot: Slot, readonly: bool, slot_id: int | None, seq: int, size: int = 0):
         self.slots: list[Slot] = [slot]
         self.readonly = readonly
         self.slot_id = slot_id
-        self.size = _call_size(slot.call)
+        # The client's command length stands in for a call's size when known: the cap is a
+        # bound on one FCALL's work, and measuring every call's arguments costs more than
+        # the bound needs (a call's arguments are at most ~3x its command's bytes).
+        self.size = size or _call_size(slot.call)
         self.seq = seq  # position among the connection's sends, for the join rule
 
     def accepts(self, call: Call, slot_id: int | None) -> bool:
@@ -47,9 +50,9 @@ class Batch:
             and self.size < MAX_BYTES
         )
 
-    def add(self, slot: Slot) -> None:
+    def add(self, slot: Slot, size: int = 0) -> None:
         self.slots.append(slot)
-        self.size += _call_size(slot.call)
+        self.size += size or _call_size(slot.call)
 
     def encode(self) -> bytes:
         if len(self.slots) == 1:

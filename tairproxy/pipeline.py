@@ -110,8 +110,9 @@ class UpstreamPipeline(asyncio.Protocol):
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
 
-    def send_call(self, slot: Slot, session: ClientSession, slot_id: int | None = None) -> None:
-        """A Tair call, batched with the other calls of this loop turn where the rules allow."""
+    def send_call(self, slot: Slot, session: ClientSession, slot_id: int | None = None, size: int = 0) -> None:
+        """A Tair call, batched with the other calls of this loop turn where the rules allow
+        (``size``: about its bytes, 0 when unknown)."""
         call = slot.call
         key = (call.readonly, slot_id)
         batch = self._open_batches.get(key)
@@ -122,11 +123,11 @@ class UpstreamPipeline(asyncio.Protocol):
             and (session.last_pipe is not self or session.last_seq <= batch.seq)
             and batch.accepts(call, slot_id)
         ):
-            batch.add(slot)
+            batch.add(slot, size)
             session.last_pipe, session.last_seq = self, batch.seq
             return
         self.seq += 1
-        batch = Batch(slot, call.readonly, slot_id, self.seq)
+        batch = Batch(slot, call.readonly, slot_id, self.seq, size)
         if self.batching:
             self._open_batches[key] = batch
         self.out.append(batch)

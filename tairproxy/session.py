@@ -300,7 +300,7 @@ class ClientSession(asyncio.Protocol):
             if len(raw) > OFFLOAD_BYTES and not self.in_multi:
                 self._tair_command_off_loop(cmd, args)
             else:
-                self._tair_command(cmd, args)
+                self._tair_command(cmd, args, size=len(raw))
             return
         tracked = _TRACKED.get(name)
         if tracked is not None:
@@ -382,7 +382,8 @@ class ClientSession(asyncio.Protocol):
         self._tair_command(cmd, None, call)
         self._release_barrier()
 
-    def _tair_command(self, cmd, args: list[bytes] | None, call=None) -> None:
+    def _tair_command(self, cmd, args: list[bytes] | None, call=None, size: int = 0) -> None:
+        """``size``: the client's command length, which stands in for the call's size in a batch."""
         ctx = self.ctx
         if call is None:
             call = build_call(cmd, args, self.db, ctx)
@@ -441,7 +442,7 @@ class ClientSession(asyncio.Protocol):
             pipe.send(call.encode(), slot)
             self.last_pipe, self.last_seq = pipe, pipe.seq
         else:
-            pipe.send_call(slot, self, self._slot_of(call))
+            pipe.send_call(slot, self, self._slot_of(call), size)
 
     def _split_command(self, cmd, calls: Calls) -> None:
         """Each part is a call of its own (never batched together), answered as one reply."""

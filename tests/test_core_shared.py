@@ -167,6 +167,37 @@ def test_a_batch_with_failing_calls_answers_each_as_alone(proxy, raw, direct):
     assert alone[1].startswith(b"-ERR") and alone[2].startswith(b"-WRONGTYPE")
 
 
+def test_a_batch_is_bounded_by_count(proxy, raw):
+    """One FCALL must not carry unbounded work: many small calls in one read go in several
+    batches of at most batching.MAX_CALLS."""
+    from tairproxy.batching import MAX_CALLS
+
+    counters = proxy.server.ctx.counters
+    commands = [[b"EXSET", b"small:%d" % i, b"v"] for i in range(3 * MAX_CALLS)]
+    batches, calls = counters.batches, counters.batched_calls
+    raw.send_raw(b"".join(encode_command(c) for c in commands))
+    assert [raw.read() for _ in commands] == [b"+OK\r\n"] * len(commands)
+    sent_batches, sent_calls = counters.batches - batches, counters.batched_calls - calls
+    assert sent_calls >= len(commands) // 2 and sent_batches >= sent_calls / MAX_CALLS
+
+
+def test_a_batch_is_bounded_by_bytes():
+    """Big calls close a batch by their bytes (the client's command length stands in for a
+    call's size; unknown, the call's arguments are measured)."""
+    from tairproxy.batching import MAX_BYTES, Batch
+    from tairproxy.dispatch import Call
+
+    def slot(value: bytes):
+        return type("S", (), {"call": Call("tp_exset", [b"k"], [value])})()
+
+    batch = Batch(slot(b"x"), False, None, 1, size=MAX_BYTES // 2)
+    assert batch.accepts(Call("tp_exset", [b"k"], [b"y"]), None)
+    batch.add(slot(b"y"), MAX_BYTES // 2)
+    assert not batch.accepts(Call("tp_exset", [b"k"], [b"z"]), None)
+    measured = Batch(slot(b"v" * MAX_BYTES), False, None, 1)
+    assert measured.size > MAX_BYTES and not measured.accepts(Call("tp_exset", [b"k"], [b"z"]), None)
+
+
 def test_function_flush_between_batches_reloads_and_retries(proxy, raw, direct):
     raw.send_raw(b"".join(encode_command([b"EXSET", b"f%d" % i, b"v"]) for i in range(20)))
     assert [raw.read() for _ in range(20)] == [b"+OK\r\n"] * 20
