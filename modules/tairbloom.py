@@ -18,7 +18,7 @@ import re
 
 import mmh3
 
-from tairproxy.dispatch import Call, Calls, Command, CommandError
+from tairproxy.dispatch import Call, Calls, Command, CommandError, split_call
 
 LUA_FILE = "tairbloom.lua"
 # The module this family stands in for (MODULE LIST, INFO): valkey-bloom, whose replies BF.*
@@ -109,9 +109,10 @@ def item_hashes(items: list[bytes]) -> list[bytes]:
 
 
 # Items per call of a split BF.MADD / BF.INSERT / BF.MEXISTS: Lua costs ~5-15 µs per item (more
-# as a filter scales out into more sub-filters), so a part holds Valkey well under 100 ms. The items are independent (each is added or tested on its
-# own, in order), so parts run one after the other give every item the answer the whole command
-# would have; only other clients may now run between two parts (as between two commands).
+# as a filter scales out into more sub-filters), so a part holds Valkey well under 100 ms. The
+# items are independent (each is added or tested on its own, in order), so parts run one after
+# the other give every item the answer the whole command would have; only other clients may now
+# run between two parts (as between two commands).
 SPLIT_ITEMS = 2048
 
 
@@ -128,14 +129,8 @@ def concat_arrays(parts: list[bytes]) -> bytes:
 def _items_call(function: str, key: bytes, options: list[bytes], items: list[bytes],
                 readonly: bool = False) -> Call | Calls:
     """One call of ``function`` over the items' hashes, split in parts when there are many."""
-    hashes = item_hashes(items)
-    whole = Call(function, [key], [*options, *hashes], readonly=readonly)
-    if len(items) <= SPLIT_ITEMS:
-        return whole
-    step = 2 * SPLIT_ITEMS  # two hashes per item
-    parts = [Call(function, [key], [*options, *hashes[i : i + step]], readonly=readonly)
-             for i in range(0, len(hashes), step)]
-    return Calls(parts, concat_arrays, whole)
+    whole = Call(function, [key], [*options, *item_hashes(items)], readonly=readonly)
+    return split_call(whole, len(options), 2 * SPLIT_ITEMS, concat_arrays)  # two hashes per item
 
 
 def _add_call(key: bytes, mode: bytes, items: list[bytes], create: list[bytes] | None = None,

@@ -18,7 +18,7 @@ import math
 import re
 import struct
 
-from tairproxy.dispatch import Call, Calls, Command, CommandError, wrong_arity
+from tairproxy.dispatch import Call, Calls, Command, CommandError, split_call, wrong_arity
 from tairproxy.modules import errors
 from tairproxy.modules.args import parse_double, parse_int64, parse_valkey_double
 
@@ -192,13 +192,8 @@ def _zadd(args: list[bytes], incr: bool) -> Call | Calls:
         dims = len(packed) // 8
         elements += (packed, rest[j + 1], order_bytes(packed), _lookup_score(packed))
     nxxx = b"NX" if nx else b"XX" if xx else b""
-    head = [nxxx, _flag(incr), _flag(ch), b"%d" % dims]
-    whole = Call("tp_exzadd", [args[1]], [*head, *elements])
-    if len(elements) <= 4 * SPLIT_MEMBERS:
-        return whole
-    step = 4 * SPLIT_MEMBERS  # four arguments per member
-    parts = [Call("tp_exzadd", [args[1]], [*head, *elements[i : i + step]]) for i in range(0, len(elements), step)]
-    return Calls(parts, sum_counts, whole)
+    whole = Call("tp_exzadd", [args[1]], [nxxx, _flag(incr), _flag(ch), b"%d" % dims, *elements])
+    return split_call(whole, 4, 4 * SPLIT_MEMBERS, sum_counts)  # four arguments per member
 
 
 def _lookup_score(packed: bytes) -> bytes:

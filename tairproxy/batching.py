@@ -68,8 +68,7 @@ class Batch:
 
 
 def _call_size(call: Call) -> int:
-    keys = call.keys
-    return sum(map(len, call.args)) + (len(keys[0]) if len(keys) == 1 else sum(map(len, keys))) + 32
+    return sum(map(len, call.args)) + sum(map(len, call.keys)) + 32
 
 
 def split_array(reply: bytes, count: int) -> list[bytes] | None:

@@ -66,6 +66,17 @@ class Calls:
     replies: list[bytes | None] = field(default_factory=list)
 
 
+def split_call(whole: Call, fixed: int, step: int, combine: Callable[[list[bytes]], bytes]) -> Call | Calls:
+    """``whole`` as parts of at most ``step`` element arguments each, every part carrying its
+    first ``fixed`` arguments (the options); ``whole`` itself when it fits in one part."""
+    options, elements = whole.args[:fixed], whole.args[fixed:]
+    if len(elements) <= step:
+        return whole
+    parts = [Call(whole.function, whole.keys, [*options, *elements[i : i + step]], readonly=whole.readonly)
+             for i in range(0, len(elements), step)]
+    return Calls(parts, combine, whole)
+
+
 @dataclass(slots=True)
 class Reply:
     """An answer the proxy gives without asking Valkey (encoded in the client's protocol)."""
