@@ -4,7 +4,12 @@ A single FCALL costs Valkey a few microseconds of Lua set-up whatever the functi
 a batch pays it once for many calls. ``tp_batch`` (modules/common.lua) runs each call
 under pcall and answers an array whose element *i* is exactly what call *i* alone would
 have answered, errors included, so the proxy splits the array and routes each element as
-if it had been a single reply. A batch of one is sent as the plain FCALL.
+if it had been a single reply. A batch of one call is sent as the plain FCALL.
+
+A client's consecutive calls of one loop turn sit in a batch as one ``Run``: one slot in
+the client's order whose replies, when none of them needs a look (no error, no integer
+beyond Lua's doubles), leave as the one slice of the batch's array they occupy — no work
+per reply, as pass-through replies. Otherwise each element is handled as its call's own.
 
 Read-only and writing calls are never mixed (a read-only batch is FCALL_RO tp_batch_ro,
 so it runs on replicas and under maxmemory like its calls would), and in cluster mode a
@@ -16,7 +21,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tairproxy.dispatch import Call
-from tairproxy.framing import ACCELERATED, scan_replies
 from tairproxy.resp import encode_command
 
 if TYPE_CHECKING:
@@ -27,40 +31,72 @@ MAX_CALLS = 128
 MAX_BYTES = 256 * 1024
 
 
+class Run:
+    """A client's consecutive calls in one batch (a slot's ``call``). Its ``parts`` and
+    ``replies`` are those of a split command's (dispatch.Calls) for the element-by-element
+    path, where each reply is the part's own and ``combine`` joins them in order."""
+
+    __slots__ = ("parts", "names", "readonly", "replies", "missing")
+
+    def __init__(self, call: Call, name: str):
+        self.parts = [call]
+        self.names = [name]
+        self.readonly = call.readonly
+        self.replies: list[bytes | None] = []
+        self.missing = 0
+
+    @staticmethod
+    def combine(replies: list[bytes]) -> bytes:
+        return b"".join(replies)
+
+
 class Batch:
     """Calls gathered during one loop turn for one upstream connection."""
 
-    __slots__ = ("slots", "readonly", "slot_id", "size", "seq")
+    __slots__ = ("slots", "calls", "readonly", "slot_id", "size", "seq")
 
     def __init__(self, slot: Slot, readonly: bool, slot_id: int | None, seq: int, size: int = 0):
         self.slots: list[Slot] = [slot]
+        call = slot.call
+        self.calls: list[Call] = list(call.parts) if call.__class__ is Run else [call]
         self.readonly = readonly
         self.slot_id = slot_id
         # The client's command length stands in for a call's size when known: the cap is a
         # bound on one FCALL's work, and measuring every call's arguments costs more than
         # the bound needs (a call's arguments are at most ~3x its command's bytes).
-        self.size = size or _call_size(slot.call)
+        self.size = size or sum(map(_call_size, self.calls))
         self.seq = seq  # position among the connection's sends, for the join rule
 
     def accepts(self, call: Call, slot_id: int | None) -> bool:
         return (
             call.readonly == self.readonly
             and slot_id == self.slot_id
-            and len(self.slots) < MAX_CALLS
+            and len(self.calls) < MAX_CALLS
             and self.size < MAX_BYTES
         )
 
     def add(self, slot: Slot, size: int = 0) -> None:
         self.slots.append(slot)
-        self.size += size or _call_size(slot.call)
+        call = slot.call
+        if call.__class__ is Run:
+            self.calls += call.parts
+            self.size += size or sum(map(_call_size, call.parts))
+        else:
+            self.calls.append(call)
+            self.size += size or _call_size(call)
+
+    def extend_run(self, call: Call, size: int) -> None:
+        """One more call of the run that is this batch's last slot."""
+        self.calls.append(call)
+        self.size += size or _call_size(call)
 
     def encode(self) -> bytes:
-        if len(self.slots) == 1:
-            return self.slots[0].call.encode()
+        calls = self.calls
+        if len(calls) == 1:
+            return calls[0].encode()
         keys: list[bytes] = []
-        argv: list[bytes] = [b"%d" % len(self.slots)]
-        for slot in self.slots:
-            call = slot.call
+        argv: list[bytes] = [b"%d" % len(calls)]
+        for call in calls:
             keys += call.keys
             argv += (call.function.encode(), b"%d" % len(call.keys), b"%d" % len(call.args), *call.args)
         verb, function = (b"FCALL_RO", b"tp_batch_ro") if self.readonly else (b"FCALL", b"tp_batch")
@@ -70,18 +106,3 @@ class Batch:
 def _call_size(call: Call) -> int:
     return sum(map(len, call.args)) + sum(map(len, call.keys)) + 32
 
-
-def split_array(reply: bytes, count: int) -> list[bytes] | None:
-    """The elements of a ``count``-element array reply, each as its exact bytes; None when
-    the reply is not such an array (a batch-level error)."""
-    header = b"*%d\r\n" % count
-    if not reply.startswith(header):
-        return None
-    buf = reply if ACCELERATED else bytearray(reply)
-    pos = len(header)
-    elements = []
-    for _ in range(count):
-        end, _ = scan_replies(buf, pos, 1, b"")
-        elements.append(reply[pos:end])
-        pos = end
-    return elements

@@ -64,6 +64,7 @@ class Calls:
     combine: Callable[[list[bytes]], bytes]
     whole: Call
     replies: list[bytes | None] = field(default_factory=list)
+    missing: int = 0  # parts whose reply is not in yet
 
 
 def split_call(whole: Call, fixed: int, step: int, combine: Callable[[list[bytes]], bytes]) -> Call | Calls:

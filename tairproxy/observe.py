@@ -85,23 +85,33 @@ class Observer:
         """The reply of a timed Tair command is leaving for the client."""
         elapsed = perf_counter() - slot.started
         slot.started = 0.0
-        latency = self._latency_of.get(slot.name) or self._family(OTHER_FAMILY)
+        self._timed(slot.name, slot.call, slot.session.client_id, elapsed)
+
+    def replied_run(self, slot: Slot) -> None:
+        """The replies of a run of Tair calls (batching.Run), all timed from its first call."""
+        elapsed = perf_counter() - slot.started
+        slot.started = 0.0
+        run = slot.call
+        for name, call in zip(run.names, run.parts, strict=True):
+            self._timed(name, call, slot.session.client_id, elapsed)
+
+    def _timed(self, name: str | None, call, client_id: int, elapsed: float) -> None:
+        latency = self._latency_of.get(name) or self._family(OTHER_FAMILY)
         latency.counts[bisect_left(LATENCY_BUCKETS, elapsed)] += 1
         latency.total += elapsed
         if elapsed >= self.slow_after:
-            self._slow(slot, elapsed)
+            self._slow(name, call, client_id, elapsed)
 
-    def _slow(self, slot: Slot, elapsed: float) -> None:
+    def _slow(self, name: str | None, call, client_id: int, elapsed: float) -> None:
         self.slow_commands += 1
-        keys = slot.call.keys if slot.call is not None else []
+        keys = getattr(call, "keys", None) or []
         key = keys[0].decode("utf-8", "backslashreplace") if keys else ""
         if len(key) > SHOWN_KEY:
             key = key[:SHOWN_KEY] + "..."
         ms = elapsed * 1000
         log.warning(
-            "slow command %s key %r took %.1f ms (over --slowlog-ms %g)", slot.name, key, ms, self.slowlog_ms,
-            extra={"fields": {"command": slot.name, "key": key, "ms": round(ms, 3),
-                              "client": slot.session.client_id}},
+            "slow command %s key %r took %.1f ms (over --slowlog-ms %g)", name, key, ms, self.slowlog_ms,
+            extra={"fields": {"command": name, "key": key, "ms": round(ms, 3), "client": client_id}},
         )
 
 

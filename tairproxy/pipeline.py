@@ -19,9 +19,10 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING
 
-from tairproxy.batching import Batch, split_array
-from tairproxy.framing import scan_replies
+from tairproxy.batching import Batch, Run
+from tairproxy.framing import ACCELERATED, scan_replies
 from tairproxy.pubsub import is_message
+from tairproxy.replies import BIG_INT_MARKER
 from tairproxy.resp import ProtocolError, error_reply, scan_frames
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class UpstreamPipeline(asyncio.Protocol):
         except Exception as exc:  # any failure: every waiting client is told promptly
             reason = str(exc) or type(exc).__name__
             ctx.counters.connect_errors += 1
-            ctx.upstream_down(reason, sum(len(r.slots) if r.__class__ is Batch else 1 for r in self.waiting))
+            ctx.upstream_down(reason, sum(len(r.calls) if r.__class__ is Batch else 1 for r in self.waiting))
             self._fail(f"ERR tairproxy: upstream {ctx.address} unavailable: {reason}")
             return
         if self.closed:
@@ -111,8 +112,8 @@ class UpstreamPipeline(asyncio.Protocol):
             self._loop.call_soon(self._flush)
 
     def send_call(self, slot: Slot, session: ClientSession, slot_id: int | None = None, size: int = 0) -> None:
-        """A Tair call, batched with the other calls of this loop turn where the rules allow
-        (``size``: about its bytes, 0 when unknown)."""
+        """A Tair call, or a run of a session's calls, batched with the other calls of this
+        loop turn where the rules allow (``size``: about its bytes, 0 when unknown)."""
         call = slot.call
         key = (call.readonly, slot_id)
         batch = self._open_batches.get(key)
@@ -125,17 +126,21 @@ class UpstreamPipeline(asyncio.Protocol):
         ):
             batch.add(slot, size)
             session.last_pipe, session.last_seq = self, batch.seq
-            return
-        self.seq += 1
-        batch = Batch(slot, call.readonly, slot_id, self.seq, size)
-        if self.batching:
-            self._open_batches[key] = batch
-        self.out.append(batch)
-        self.waiting.append(batch)
-        session.last_pipe, session.last_seq = self, self.seq
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
+        else:
+            self.seq += 1
+            batch = Batch(slot, call.readonly, slot_id, self.seq, size)
+            if self.batching:
+                self._open_batches[key] = batch
+            self.out.append(batch)
+            self.waiting.append(batch)
+            session.last_pipe, session.last_seq = self, self.seq
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self._loop.call_soon(self._flush)
+
+    def open_batch(self, readonly: bool, slot_id: int | None) -> Batch | None:
+        """The batch that calls of this kind join in this loop turn, if any."""
+        return self._open_batches.get((readonly, slot_id))
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -152,7 +157,7 @@ class UpstreamPipeline(asyncio.Protocol):
         parts = []
         for part in out:
             if part.__class__ is not bytes:
-                n = len(part.slots)
+                n = len(part.calls)
                 if n > 1:
                     counters.batches += 1
                     counters.batched_calls += n
@@ -264,13 +269,39 @@ class UpstreamPipeline(asyncio.Protocol):
 
     def _batch_reply(self, batch: Batch, frame: bytes) -> None:
         slots = batch.slots
-        if len(slots) == 1:
-            slots[0].session.reply(slots[0], frame)
+        count = len(batch.calls)
+        if count == 1:  # sent as the plain FCALL
+            slot = slots[0]
+            if slot.call.__class__ is not Run:
+                slot.session.reply(slot, frame)
+            elif frame[0] != ERROR and BIG_INT_MARKER not in frame:
+                slot.session.run_replied(slot, frame)
+            else:
+                slot.session.run_elements(slot, [frame])
             return
-        elements = split_array(frame, len(slots))
-        if elements is not None:
-            for slot, element in zip(slots, elements, strict=True):
-                slot.session.reply(slot, element)
+        header = b"*%d\r\n" % count
+        if frame.startswith(header):
+            buf = frame if ACCELERATED else bytearray(frame)
+            pos = len(header)
+            for slot in slots:
+                call = slot.call
+                if call.__class__ is not Run:
+                    end, _ = scan_replies(buf, pos, 1, b"")
+                    slot.session.reply(slot, frame[pos:end])
+                    pos = end
+                    continue
+                k = len(call.parts)
+                end, done = scan_replies(buf, pos, k, b"-")
+                if done == k and frame.find(BIG_INT_MARKER, pos, end) < 0:
+                    slot.session.run_replied(slot, frame[pos:end])
+                    pos = end
+                    continue
+                elements = []
+                for _ in range(k):
+                    end, _ = scan_replies(buf, pos, 1, b"")
+                    elements.append(frame[pos:end])
+                    pos = end
+                slot.session.run_elements(slot, elements)
             return
         # The FCALL as a whole was refused, so none of its calls ran.
         if frame.startswith(b"-NOPERM"):
@@ -278,12 +309,18 @@ class UpstreamPipeline(asyncio.Protocol):
             if self.batching:  # this connection is the default user's
                 self.ctx.stop_batching(frame)
             for slot in slots:
-                slot.session.resend(slot)
+                if slot.call.__class__ is Run:
+                    slot.session.resend_run(slot)
+                else:
+                    slot.session.resend(slot)
             return
         # What each call alone would have heard (OOM, BUSY, MOVED...); a missing library
         # is reloaded by each call's own retry.
         for slot in slots:
-            slot.session.reply(slot, frame)
+            if slot.call.__class__ is Run:
+                slot.session.run_elements(slot, [frame] * len(slot.call.parts))
+            else:
+                slot.session.reply(slot, frame)
 
     # ----- lifecycle and flow control ------------------------------------
 
@@ -297,6 +334,7 @@ class UpstreamPipeline(asyncio.Protocol):
         err = error_reply(message)
         waiting, self.waiting = self.waiting, deque()
         self.out = []
+        self._open_batches.clear()
         for route in waiting:
             slots = route.slots if route.__class__ is Batch else [route]
             for slot in slots:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from time import perf_counter
 
 from tairproxy import blocking, local, pubsub, replies
+from tairproxy.batching import Run
 from tairproxy.cluster import REWRITTEN_SUBCOMMANDS
 from tairproxy.context import ProxyContext
 from tairproxy.dispatch import Call, Calls, Reply, build_call
@@ -64,7 +65,7 @@ class Slot:
     __slots__ = (
         "session", "expected", "chunks", "done", "handler", "call", "name", "retried",
         "close_after", "deadline", "delay", "hidden", "streamed", "block_keys", "timer", "expiry", "polling",
-        "parent", "started",
+        "parent", "index", "started",
     )
 
     def __init__(self, session: ClientSession, expected: int = 1, handler: Callable | None = None,
@@ -88,7 +89,8 @@ class Slot:
         self.timer: asyncio.TimerHandle | None = None
         self.expiry: asyncio.TimerHandle | None = None
         self.polling = False
-        self.parent: Slot | None = None  # one part of a split command: its reply goes there
+        self.parent: Slot | None = None  # one part of a split command or run: its reply goes there
+        self.index = 0  # which part
 
         self.started = 0.0  # when a timed Tair command arrived (ctx.observer set), else 0
 
@@ -418,17 +420,22 @@ class ClientSession(asyncio.Protocol):
             # +QUEUED, or a queue-time refusal (ACL) worded for the Tair command.
             self._expect(Slot(self, handler=replies.queued_reply(cmd.name)), call.encode())
             return
-        slot = Slot(self, handler=replies.call_reply, call=call)
-        slot.name = cmd.name
-        if observer is not None and call.block is None:
-            slot.started = perf_counter()  # a blocking wait is not latency
         if call.block is not None:
+            slot = Slot(self, handler=replies.call_reply, call=call)
+            slot.name = cmd.name  # not timed: a blocking wait is not latency
             slot.deadline = asyncio.get_running_loop().time() + call.block if call.block > 0 else float("inf")
             self.ctx.counters.commands += 1
             self.pending.append(slot)
             self.blocked = slot
             self.ctx.blocking.arrive(slot, self.db, call.keys)
             return
+        if call.native is None and call.transform is None and not (self.pinned and self.resp3):
+            self._run_call(cmd.name, call, size, observer)
+            return
+        slot = Slot(self, handler=replies.call_reply, call=call)
+        slot.name = cmd.name
+        if observer is not None:
+            slot.started = perf_counter()
         if call.native is not None:
             self._expect(slot, call.encode())
             return
@@ -444,6 +451,76 @@ class ClientSession(asyncio.Protocol):
         else:
             pipe.send_call(slot, self, self._slot_of(call), size)
 
+    def _run_call(self, name: str, call: Call, size: int, observer) -> None:
+        """A call that joins the session's run in the open batch, or starts a run of its own."""
+        self.inflight += 1
+        self.ctx.counters.commands += 1
+        slot_id = self._slot_of(call)
+        pending = self.pending
+        if pending:
+            slot = pending[-1]
+            run = slot.call
+            # Only while nothing of this session came after the run, in the batch or upstream.
+            if (
+                run.__class__ is Run
+                and self.last_pipe is self.pipe
+                and (batch := self.pipe.open_batch(run.readonly, slot_id)) is not None
+                and batch.slots[-1] is slot
+                and batch.accepts(call, slot_id)
+                and self.last_seq == batch.seq
+            ):
+                run.parts.append(call)
+                run.names.append(name)
+                slot.expected += 1
+                batch.extend_run(call, size)
+                return
+        slot = Slot(self, call=Run(call, name))
+        slot.name = name
+        if observer is not None:
+            slot.started = perf_counter()
+        pending.append(slot)
+        self._route().send_call(slot, self, slot_id, size)
+
+    def run_replied(self, slot: Slot, data: bytes) -> None:
+        """A run's replies, none of which needs a look: they leave as Valkey sent them."""
+        run = slot.call
+        self.inflight -= len(run.parts)
+        if self.retry is not None:
+            self.retry.overtaken = True
+        blocking_ = self.ctx.blocking
+        if blocking_ and not run.readonly:
+            for call in run.parts:  # someone may be waiting for these keys
+                blocking_.written(self.db, call.keys)
+        if slot.started:
+            self.ctx.observer.replied_run(slot)
+        self._emit(slot, data)
+        self._complete(slot)
+
+    def run_elements(self, slot: Slot, elements: list[bytes]) -> None:
+        """A run's replies one by one, each handled as its call's alone (errors, retries...)."""
+        if slot.started:
+            self.ctx.observer.replied_run(slot)
+        for sub, element in zip(self._run_parts(slot), elements, strict=True):
+            self.reply(sub, element)
+
+    def resend_run(self, slot: Slot) -> None:
+        """Send a run's calls again, each alone (their batch was refused as a whole)."""
+        for sub in self._run_parts(slot):
+            self.resend(sub)
+
+    def _run_parts(self, slot: Slot) -> list[Slot]:
+        run = slot.call
+        run.replies = [None] * len(run.parts)
+        run.missing = len(run.parts)
+        subs = []
+        for i, (call, name) in enumerate(zip(run.parts, run.names, strict=True)):
+            sub = Slot(self, handler=_part_reply, call=call)
+            sub.name = name
+            sub.parent = slot
+            sub.index = i
+            subs.append(sub)
+        return subs
+
     def _split_command(self, cmd, calls: Calls) -> None:
         """Each part is a call of its own (never batched together), answered as one reply."""
         whole = Slot(self, expected=0, call=calls)
@@ -451,11 +528,13 @@ class ClientSession(asyncio.Protocol):
         self.pending.append(whole)
         self.ctx.counters.commands += 1
         calls.replies = [None] * len(calls.parts)
+        calls.missing = len(calls.parts)
         pipe = self._route()
-        for part in calls.parts:
+        for i, part in enumerate(calls.parts):
             sub = Slot(self, handler=_part_reply, call=part)
             sub.name = cmd.name
             sub.parent = whole
+            sub.index = i
             self.inflight += 1
             pipe.send(part.encode(), sub)
         self.last_pipe, self.last_seq = pipe, pipe.seq
@@ -463,8 +542,12 @@ class ClientSession(asyncio.Protocol):
     def part_done(self, sub: Slot, reply: bytes) -> None:
         whole = sub.parent
         calls = whole.call
-        calls.replies[calls.parts.index(sub.call)] = reply
-        if whole.done or any(r is None for r in calls.replies):
+        if self.retry is not None:
+            self.retry.overtaken = True
+        if calls.replies[sub.index] is None:
+            calls.missing -= 1
+        calls.replies[sub.index] = reply
+        if whole.done or calls.missing:
             return
         try:
             result = calls.combine(calls.replies)
@@ -617,7 +700,10 @@ class ClientSession(asyncio.Protocol):
             self.retry.overtaken = True  # it may have run
         self.ctx.counters.failed_commands += n
         if slot.started:
-            self.ctx.observer.replied(slot)
+            if slot.call.__class__ is Run:
+                self.ctx.observer.replied_run(slot)
+            else:
+                self.ctx.observer.replied(slot)
         slot.chunks.extend([err] * n)
         slot.expected = 0
         slot.done = True

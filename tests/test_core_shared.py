@@ -167,6 +167,45 @@ def test_a_batch_with_failing_calls_answers_each_as_alone(proxy, raw, direct):
     assert alone[1].startswith(b"-ERR") and alone[2].startswith(b"-WRONGTYPE")
 
 
+def test_a_run_of_one_clients_calls_answers_each_as_alone(proxy, raw, direct):
+    """A client's calls in one read travel as one run in the batch; replies that need a look
+    (an error, an integer beyond Lua's doubles, a reshaped reply) are handled one by one
+    inside it, the others leave as Valkey sent them."""
+    big = str(2**63 - 2)
+    commands = [
+        ["EXSET", "r1", "1"], ["EXINCRBY", "r1", big], ["EXGET", "r1"], ["EXSET", "r2", "a"],
+        ["EXINCRBY", "r2", "1"], ["EXHSET", "rh", "f", "v"], ["EXHGETALL", "rh"], ["EXHSET", "rh", "g", "w"],
+        ["EXGET", "r2"], ["EXINCRBY", "r1", "1"], ["EXSET", "r3", "z"], ["EXZADD", "rz", "1", "m"],
+        ["EXZSCORE", "rz", "m"], ["EXHLEN", "rh"],
+    ]
+    alone = [raw(*c) for c in commands]
+    assert alone[1] == b":%d\r\n" % (2**63 - 1) and alone[4].startswith(b"-ERR")
+    for _ in range(3):
+        direct.flushall()
+        raw.send_raw(b"".join(encode_command([a.encode() for a in c]) for c in commands))
+        assert [raw.read() for _ in commands] == alone
+
+
+def test_runs_of_many_clients_in_one_batch_keep_each_clients_order(proxy, direct):
+    """Many clients' runs share batches; each client's replies come back in its own order."""
+    clients = [RawClient(proxy.port) for _ in range(20)]
+    try:
+        for n, c in enumerate(clients):
+            c.send_raw(b"".join(encode_command([b"EXSET", b"mc%d:%d" % (n, i), b"%d" % (n * 100 + i)])
+                                for i in range(30)))
+        for c in clients:
+            assert [c.read() for _ in range(30)] == [b"+OK\r\n"] * 30
+        for n, c in enumerate(clients):
+            c.send_raw(b"".join(encode_command([b"EXGET", b"mc%d:%d" % (n, i)]) for i in range(30)))
+        for n, c in enumerate(clients):
+            assert [c.read() for _ in range(30)] == [
+                b"*2\r\n$%d\r\n%d\r\n:1\r\n" % (len(str(n * 100 + i)), n * 100 + i) for i in range(30)
+            ]
+    finally:
+        for c in clients:
+            c.close()
+
+
 def test_a_batch_is_bounded_by_count(proxy, raw):
     """One FCALL must not carry unbounded work: many small calls in one read go in several
     batches of at most batching.MAX_CALLS."""

@@ -206,6 +206,23 @@ def test_metrics_are_scraped_over_http_and_move_with_commands(observed, client):
     assert ("tairproxy_library_reloads_total", ()) in after
 
 
+def test_a_run_of_mixed_commands_is_timed_per_family(observed, client):
+    """One client's calls of one read travel as one run: each is counted and timed under its
+    own family, those whose reply is an error included."""
+    before = _scrape(observed.metrics_url)
+    replies = _pipeline(client, ("EXSET", "mix", "1"), ("EXHSET", "mixh", "f", "v"), ("EXINCRBY", "mixh", "1"),
+                        ("EXSET", "mix2", "2"), ("EXHSET", "mixh", "g", "w"))
+    assert replies[0] == replies[3] == b"+OK\r\n" and replies[2].startswith(b"-WRONGTYPE")
+    after = _scrape(observed.metrics_url)
+
+    def delta(name, **labels):
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    assert delta("tairproxy_command_duration_seconds_count", family="tairstring") == 3
+    assert delta("tairproxy_command_duration_seconds_count", family="tairhash") == 2
+    assert delta("tairproxy_commands_total", command="exincrby") == 1
+
+
 def test_metrics_count_a_library_reload(observed, client, direct):
     before = _scrape(observed.metrics_url)
     direct.function_flush()

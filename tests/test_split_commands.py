@@ -112,3 +112,12 @@ def test_split_exzadd_nx_xx_and_errors(r, raw, direct):
     assert raw("EXZADD", "zstr", *_members("b", n)) == b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
     assert raw("EXZADD", "znx", *_members("c", n, lambda i: f"{i}#1")).startswith(b"-ERR")  # other dimensions
     assert r.execute_command("EXZCARD", "znx") == n
+
+
+def test_parts_with_the_same_items_each_get_their_own_answer(r):
+    """Two parts can be equal (the same items twice over): each part's answer lands in its own
+    place, never on the first equal part's."""
+    items = ["same"] * (2 * SPLIT_ITEMS)
+    reply = r.execute_command("BF.MADD", "twice", *items)
+    assert reply == [1] + [0] * (2 * SPLIT_ITEMS - 1)
+    assert r.execute_command("BF.MEXISTS", "twice", *items) == [1] * (2 * SPLIT_ITEMS)
