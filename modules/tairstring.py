@@ -50,6 +50,12 @@ def _expire_and_version(opts: ExOptions) -> tuple[bytes, bytes, bytes, bytes]:
 
 
 def exset(args: list[bytes]) -> Call:
+    if len(args) == 3:  # no options, the common form: no option scan
+        return Call("tp_exset", [args[1]], [args[2], *_EXSET_PLAIN])
+    return _exset_with_options(args)
+
+
+def _exset_with_options(args: list[bytes]) -> Call:
     opts = parse_ex_options(args, 3, EXSET_OPTIONS)
     expmode, expms, vermode, verval = _expire_and_version(opts)
     flags = b""
@@ -63,6 +69,10 @@ def exset(args: list[bytes]) -> Call:
         [args[1]],
         [args[2], opts.nxxx.encode(), vermode, verval, expmode, expms, flags, _flag(opts.withversion)],
     )
+
+
+# What the option scan makes of no options, so that the fast form cannot drift from it.
+_EXSET_PLAIN = tuple(_exset_with_options([b"EXSET", b"k", b"v"]).args[1:])
 
 
 def exget(args: list[bytes]) -> Call:

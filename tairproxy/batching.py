@@ -75,6 +75,9 @@ class Batch:
             and self.size < MAX_BYTES
         )
 
+    def has_room(self) -> bool:
+        return len(self.calls) < MAX_CALLS and self.size < MAX_BYTES
+
     def add(self, slot: Slot, size: int = 0) -> None:
         self.slots.append(slot)
         call = slot.call

@@ -247,6 +247,15 @@ class ClientSession(asyncio.Protocol):
                 seg = pos
                 if args is None:
                     args = parse_command(buf, pos)
+                if cmd is not None and not self.pinned and not cmd.native and end - pos <= OFFLOAD_BYTES:
+                    # The common case, a shared session's Tair command: a session that is not
+                    # pinned is authenticated, not subscribed, not in MULTI, and speaks RESP2.
+                    self._tair_command(cmd, args, size=end - pos)
+                    pos = seg = end
+                    if self.blocked is not None:
+                        self._hold()
+                        break
+                    continue
                 if not self.pinned and (reason := pin_reason(name, args)) is not None:
                     if self.inflight:
                         self._hold()  # this command and the rest wait for the barrier
@@ -395,6 +404,10 @@ class ClientSession(asyncio.Protocol):
             observer = ctx.observer
             if observer is not None:
                 observer.count(cmd.name)
+        if call.__class__ is Call and call.block is None and call.native is None and call.transform is None \
+                and not self.in_multi and not (self.pinned and self.resp3):
+            self._run_call(cmd.name, call, size, observer)
+            return
         if isinstance(call, Error):
             self._command_error(
                 call, args is not None and cmd.queue_time_arity and not cmd.arity_ok(len(args)), cmd.readonly
@@ -429,9 +442,6 @@ class ClientSession(asyncio.Protocol):
             self.blocked = slot
             self.ctx.blocking.arrive(slot, self.db, call.keys)
             return
-        if call.native is None and call.transform is None and not (self.pinned and self.resp3):
-            self._run_call(cmd.name, call, size, observer)
-            return
         slot = Slot(self, handler=replies.call_reply, call=call)
         slot.name = cmd.name
         if observer is not None:
@@ -455,7 +465,7 @@ class ClientSession(asyncio.Protocol):
         """A call that joins the session's run in the open batch, or starts a run of its own."""
         self.inflight += 1
         self.ctx.counters.commands += 1
-        slot_id = self._slot_of(call)
+        slot_id = None if self.ctx.cluster is None else self._slot_of(call)
         pending = self.pending
         if pending:
             slot = pending[-1]
@@ -463,11 +473,12 @@ class ClientSession(asyncio.Protocol):
             # Only while nothing of this session came after the run, in the batch or upstream.
             if (
                 run.__class__ is Run
+                and run.readonly == call.readonly
                 and self.last_pipe is self.pipe
                 and (batch := self.pipe.open_batch(run.readonly, slot_id)) is not None
                 and batch.slots[-1] is slot
-                and batch.accepts(call, slot_id)
                 and self.last_seq == batch.seq
+                and batch.has_room()
             ):
                 run.parts.append(call)
                 run.names.append(name)
