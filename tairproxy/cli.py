@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import shutil
 import signal
@@ -28,6 +29,7 @@ from tairproxy.workers import EXIT_STARTUP, Supervisor
 log = logging.getLogger("tairproxy")
 
 EMBEDDED_POLL = 0.2  # seconds between checks that the embedded server is still alive
+GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (Python: 700)
 
 
 class StartupError(RuntimeError):
@@ -72,6 +74,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _tune_gc() -> None:
+    """The hot path makes no reference cycles, so Python's cyclic collector only finds work in
+    what start-up built (modules, the command table) and in objects that live a few
+    milliseconds (a command waiting for its reply). Start-up's objects are set aside for good
+    and young collections run less often, so requests rarely survive into an old generation
+    whose full collections would walk the whole heap (measured: ~10% of proxy CPU)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _run(coro: Coroutine) -> int:
@@ -194,6 +207,7 @@ async def _serve(
         raise StartupError(str(exc)) from None
     except OSError as exc:
         raise StartupError(f"cannot listen on {args.bind} port {args.port}: {exc}") from None
+    _tune_gc()
     if announce:
         workers = f" ({args.workers} workers)" if args.workers > 1 else ""
         for host, port in proxy.addresses:

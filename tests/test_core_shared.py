@@ -11,6 +11,7 @@ no batching).
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import re
 import signal
@@ -204,6 +205,27 @@ def test_runs_of_many_clients_in_one_batch_keep_each_clients_order(proxy, direct
     finally:
         for c in clients:
             c.close()
+
+
+def test_tair_commands_leave_no_reference_cycles(proxy, raw):
+    """Objects of the per-command path are freed by reference counting alone: a cycle per
+    command would leave it to the cyclic collector, whose runs cost the proxy ~10% of its CPU
+    (and the CLI makes them rare, cli._tune_gc)."""
+    commands = [[b"EXSET", b"gc%d" % i, b"v"] for i in range(500)] + [[b"EXGET", b"gc%d" % i] for i in range(500)]
+    commands += [[b"EXINCRBY", b"gc%d" % i, b"1"] for i in range(500)]  # errors: one by one
+    wire = b"".join(encode_command(c) for c in commands)
+    raw.send_raw(wire)
+    [raw.read() for _ in commands]
+    gc.collect()
+    gc.disable()
+    try:
+        raw.send_raw(wire)
+        replies = [raw.read() for _ in commands]
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert replies[0] == b"+OK\r\n" and replies[-1].startswith(b"-ERR")
+    assert found < 100, f"{found} objects in reference cycles after {len(commands)} commands"
 
 
 def test_a_batch_is_bounded_by_count(proxy, raw):
