@@ -99,11 +99,20 @@ class Batch:
             return calls[0].encode()
         keys: list[bytes] = []
         argv: list[bytes] = [b"%d" % len(calls)]
+        names, counts = _NAMES, _COUNTS
         for call in calls:
-            keys += call.keys
-            argv += (call.function.encode(), b"%d" % len(call.keys), b"%d" % len(call.args), *call.args)
+            call_keys, args = call.keys, call.args
+            keys += call_keys
+            name = names.get(call.function) or names.setdefault(call.function, call.function.encode())
+            nargs = len(args)
+            argv += (name, counts[len(call_keys)], counts[nargs] if nargs < len(counts) else b"%d" % nargs, *args)
         verb, function = (b"FCALL_RO", b"tp_batch_ro") if self.readonly else (b"FCALL", b"tp_batch")
         return encode_command([verb, function, b"%d" % len(keys), *keys, *argv])
+
+
+# Function names and small counts as bytes, made once rather than for every call of a batch.
+_NAMES: dict[str, bytes] = {}
+_COUNTS = tuple(b"%d" % n for n in range(256))
 
 
 def _call_size(call: Call) -> int:
