@@ -474,8 +474,9 @@ class ClientSession(asyncio.Protocol):
             if (
                 run.__class__ is Run
                 and run.readonly == call.readonly
-                and self.last_pipe is self.pipe
-                and (batch := self.pipe.open_batch(run.readonly, slot_id)) is not None
+                and (pipe := self.pipe) is not None
+                and self.last_pipe is pipe
+                and (batch := pipe.open_batch(run.readonly, slot_id)) is not None
                 and batch.slots[-1] is slot
                 and self.last_seq == batch.seq
                 and batch.has_room()
