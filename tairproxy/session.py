@@ -6,7 +6,8 @@ Valkey's protocol errors). Each command is one of: pass-through (forwarded exact
 them as one slice), a Tair command (its handler builds one FCALL, batched by the
 pipeline), a command the proxy answers itself (local.py), or one that pins the session to
 an upstream connection of its own (pinning.py). Every command gets a ``Slot`` in
-``pending``, the client's order; replies fill slots from whichever connection carries
+``pending``, the client's order (consecutive Tair calls in one batch share one: a run, see
+batching.py); replies fill slots from whichever connection carries
 them and leave for the client strictly in that order.
 
 Switching from the shared connection to a pinned one waits until the replies already
