@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -304,19 +304,8 @@ class ProxyProcess:
 
     def cpu_seconds(self) -> float | None:
         """user+system CPU of the proxy so far (Linux /proc only)."""
-        if self.process is None:
-            return None
-        pid = self.process.pid
-        try:
-            # With --workers, the forked workers do the work: count them too.
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            total = 0
-            for p in [str(pid), *children]:
-                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-        except OSError:
-            return None
-        return total / os.sysconf("SC_CLK_TCK")
+        return None if self.process is None else process_cpu_seconds(self.process.pid)
+
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -327,6 +316,38 @@ class ProxyProcess:
     def stop(self, timeout: float = 10.0) -> None:
         proc, self.process = self.process, None
         stop_process(proc, timeout)
+
+
+
+
+def process_cpu_seconds(pid: int | None) -> float | None:
+    """user+system CPU of a process and its children so far (Linux /proc only; None elsewhere).
+    With --workers the forked workers do the proxy's work, hence the children."""
+    if pid is None:
+        return None
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for p in [str(pid), *children]:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU per operation of one process over a measured run."""
+
+    def __init__(self, read: Callable[[], float | None]):
+        self.read = read
+        self.before = read()
+
+    def per_op_us(self, ops: int) -> float | None:
+        after = self.read()
+        if self.before is None or after is None or not ops:
+            return None
+        return (after - self.before) / ops * 1e6
 
 
 @contextmanager
@@ -367,6 +388,8 @@ class Result:
     direct: Side = field(default_factory=Side)
     proxy: Side = field(default_factory=Side)
     proxy_cpu_us_per_op: float | None = None
+    valkey_cpu_us_per_op: float | None = None  # Valkey's CPU per command served through the proxy
+    floor_valkey_cpu_us_per_op: float | None = None  # ... per function called directly (Lua floor)
     anchors: dict[str, Side] = field(default_factory=dict)  # pass-through rows
     floor_command: str | None = None  # Tair rows: the library function called straight at Valkey
     floor: Side | None = None
@@ -465,7 +488,9 @@ def lua_floor_command(command: str) -> str | None:
 
 
 def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args: argparse.Namespace,
-                 anchors: dict[str, Any] | None = None) -> Result:
+                 anchors: dict[str, Any] | None = None, valkey_pid: int | None = None) -> Result:
+    """``valkey_pid``: the Valkey the bench started, whose CPU per operation is then reported
+    (through the proxy, and for the Lua floor)."""
     requests = args.requests * (PIPELINE_REQUEST_FACTOR if s.pipeline > 1 else 1)
     r = Result(s.name, s.proxy, s.direct_command, s.pipeline, s.target, s.min_ops,
                max_added_p99_ms=s.max_added_p99_ms)
@@ -498,11 +523,11 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
         # its run a fraction of a second long (pipelined: ~0.2 s), too short to be repeatable.
         sized.append(max(requests, int((side.ops or 0) * args.min_seconds)))
     r.direct = redis_benchmark(direct, s.direct_command, requests=sized[0], **load)
-    cpu_before = proxy.cpu_seconds()
+    proxy_cpu, valkey_cpu = CpuMeter(proxy.cpu_seconds), CpuMeter(lambda: process_cpu_seconds(valkey_pid))
     r.proxy = redis_benchmark(proxy.address, s.proxy, requests=sized[1], **load)
-    cpu_after = proxy.cpu_seconds()
-    if cpu_before is not None and cpu_after is not None and r.proxy.ops:
-        r.proxy_cpu_us_per_op = (cpu_after - cpu_before) / sized[1] * 1e6
+    if r.proxy.ops:
+        r.proxy_cpu_us_per_op = proxy_cpu.per_op_us(sized[1])
+        r.valkey_cpu_us_per_op = valkey_cpu.per_op_us(sized[1])
     if s.direct is None and s.max_added_p99_ms is None:
         for name, anchor in (anchors or {}).items():
             r.anchors[name] = (Side(error="not installed") if anchor is None
@@ -510,7 +535,10 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
     elif s.direct is not None and s.max_added_p99_ms is None:
         r.floor_command = lua_floor_command(s.proxy)
         if r.floor_command is not None:
+            floor_cpu = CpuMeter(lambda: process_cpu_seconds(valkey_pid))
             r.floor = redis_benchmark(direct, r.floor_command, requests=sized[1], **load)
+            if r.floor.ops:
+                r.floor_valkey_cpu_us_per_op = floor_cpu.per_op_us(sized[1])
     return r
 
 
@@ -569,7 +597,7 @@ def render_big(results: Sequence[BigResult], markdown: bool) -> str:
 # --- reporting ---------------------------------------------------------------------------------
 
 COLUMNS = ["scenario", "direct ops/s", "proxy ops/s", "ratio", "target", "met?", "haproxy", "twemproxy",
-           "Lua floor ops/s", "proxy/floor", "proxy CPU µs/op"]
+           "Lua floor ops/s", "proxy/floor", "proxy CPU µs/op", "Valkey CPU µs/op (floor)"]
 LATENCY_COLUMNS = ["scenario", "direct p50 ms", "direct p99 ms", "proxy p50 ms", "proxy p99 ms", "p99 added ms",
                    "target", "met?"]
 
@@ -589,6 +617,15 @@ def _floor_cells(r: Result) -> list[str]:
     if r.floor.error or not r.floor.ops:
         return [r.floor.error or "", ""]
     return [fmt_ops(r.floor.ops), f"{r.proxy.ops / r.floor.ops:.2f}" if r.proxy.ops else ""]
+
+
+def _valkey_cpu_cell(r: Result) -> str:
+    """Valkey's CPU per command served through the proxy, and per function called directly
+    (the Lua floor) in brackets: which of the two processes a Tair row is bound by."""
+    if r.valkey_cpu_us_per_op is None:
+        return ""
+    floor = "" if r.floor_valkey_cpu_us_per_op is None else f" ({r.floor_valkey_cpu_us_per_op:.1f})"
+    return f"{r.valkey_cpu_us_per_op:.1f}{floor}"
 
 
 def latency_rows(results: Sequence[Result]) -> list[list[str]]:
@@ -615,7 +652,7 @@ def table_rows(results: Sequence[Result]) -> list[list[str]]:
             side = "proxy" if r.proxy.error else "direct"
             na = f"n/a ({side} error: {r.error})"
             rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops), na, f"≥{r.target:.2f}", "",
-                         "", "", "", "", ""])
+                         "", "", "", "", "", ""])
             continue
         ratio = r.ratio
         cpu = "" if r.proxy_cpu_us_per_op is None else f"{r.proxy_cpu_us_per_op:.1f}"
@@ -627,7 +664,8 @@ def table_rows(results: Sequence[Result]) -> list[list[str]]:
             met = "" if ratio is None else ("yes" if ratio >= r.target else "no")
         rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops),
                      "" if ratio is None else f"{ratio:.2f}", goal, met,
-                     _anchor_cell(r, "haproxy"), _anchor_cell(r, "twemproxy"), *_floor_cells(r), cpu])
+                     _anchor_cell(r, "haproxy"), _anchor_cell(r, "twemproxy"), *_floor_cells(r), cpu,
+                     _valkey_cpu_cell(r)])
     return rows
 
 
@@ -781,7 +819,8 @@ def main(argv: list[str] | None = None) -> int:
             print(header(meta, args).replace("\n", "  \n" if args.markdown else "\n"), flush=True)
             for s in scenarios:
                 print(f"  running {s.name} ...", file=sys.stderr, flush=True)
-                results.append(run_scenario(s, direct, proxy, args, anchors))
+                results.append(run_scenario(s, direct, proxy, args, anchors,
+                                            valkey.process.pid if valkey is not None and valkey.process else None))
                 if proxy.process is not None and proxy.process.poll() is not None:
                     raise BenchError(f"proxy died during {s.name}:\n{proxy.log_tail()}")
             for b in bigs:
