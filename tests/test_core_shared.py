@@ -187,6 +187,26 @@ def test_a_run_of_one_clients_calls_answers_each_as_alone(proxy, raw, direct):
         assert [raw.read() for _ in commands] == alone
 
 
+def test_a_batch_carries_calls_of_every_shape(proxy, raw, direct):
+    """Calls with many arguments, several keys or none in one batch: tp_batch hands each its
+    own keys and arguments, whatever their counts."""
+    fields = [a for i in range(40) for a in (f"f{i}", f"v{i}")]
+    commands = [
+        ["EXZADD", "{s}z1", "1", "a", "2", "b"], ["EXZADD", "{s}z2", "3", "b"],
+        ["EXHMSET", "{s}h", *fields], ["EXHMGET", "{s}h", *[f"f{i}" for i in range(0, 80, 2)]],
+        ["EXZUNIONSTORE", "{s}u", "2", "{s}z1", "{s}z2"], ["EXSET", "{s}s", "v"],
+        ["BF.MADD", "{s}bf", *[f"i{i}" for i in range(100)]], ["EXZRANGE", "{s}u", "0", "-1", "WITHSCORES"],
+        ["EXHLEN", "{s}h"], ["EXGET", "{s}s"],
+    ]
+    alone = [raw(*c) for c in commands]
+    assert not any(r.startswith(b"-") for r in alone), alone
+    direct.flushall()
+    before = proxy.server.ctx.counters.batches
+    raw.send_raw(b"".join(encode_command([a.encode() for a in c]) for c in commands))
+    assert [raw.read() for _ in commands] == alone
+    assert proxy.server.ctx.counters.batches > before
+
+
 def test_runs_of_many_clients_in_one_batch_keep_each_clients_order(proxy, direct):
     """Many clients' runs share batches; each client's replies come back in its own order."""
     clients = [RawClient(proxy.port) for _ in range(20)]
