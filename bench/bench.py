@@ -306,7 +306,6 @@ class ProxyProcess:
         """user+system CPU of the proxy so far (Linux /proc only)."""
         return None if self.process is None else process_cpu_seconds(self.process.pid)
 
-
     def log_tail(self, lines: int = 20) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -316,8 +315,6 @@ class ProxyProcess:
     def stop(self, timeout: float = 10.0) -> None:
         proc, self.process = self.process, None
         stop_process(proc, timeout)
-
-
 
 
 def process_cpu_seconds(pid: int | None) -> float | None:

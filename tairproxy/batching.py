@@ -68,12 +68,7 @@ class Batch:
         self.seq = seq  # position among the connection's sends, for the join rule
 
     def accepts(self, call: Call, slot_id: int | None) -> bool:
-        return (
-            call.readonly == self.readonly
-            and slot_id == self.slot_id
-            and len(self.calls) < MAX_CALLS
-            and self.size < MAX_BYTES
-        )
+        return call.readonly == self.readonly and slot_id == self.slot_id and self.has_room()
 
     def has_room(self) -> bool:
         return len(self.calls) < MAX_CALLS and self.size < MAX_BYTES

@@ -466,7 +466,7 @@ class ClientSession(asyncio.Protocol):
         """A call that joins the session's run in the open batch, or starts a run of its own."""
         self.inflight += 1
         self.ctx.counters.commands += 1
-        slot_id = None if self.ctx.cluster is None else self._slot_of(call)
+        slot_id = self._slot_of(call)
         pending = self.pending
         if pending:
             slot = pending[-1]
