@@ -459,9 +459,48 @@ parse_value = function()
     return false
 end
 
+-- What most writes carry, whose stored form needs no parse (Lua's calls are dear here):
+-- a literal, a string with nothing to escape or mark, a number strtod reads whole (Lua's
+-- tonumber is strtod, as cJSON's parse_number).
+-- Numbers cJSON prints back as written: an integer within C int (%d), a decimal of at most
+-- 15 significant digits (DBL_DIG) ending in a non-zero digit and printed without exponent
+-- by %.15g (it reads back as the same double, so it is also exact); other numbers strtod
+-- reads whole get their token computed.
+local PLAIN_LITERALS = {['true'] = true, ['false'] = true, ['null'] = true}
+local PLAIN_STRING = '^"[^"\\\1-\31{}%[%]]*"$'
+local PLAIN_INTEGER = '^%-?[1-9]%d?%d?%d?%d?%d?%d?%d?%d?$'
+local PLAIN_DECIMAL = '^%-?[1-9]%d*%.%d*[1-9]$'
+local PLAIN_FRACTION = '^%-?0%.[1-9]%d*$'
+local PLAIN_NUMBER = '^%-?%d+%.?%d*$'
+
+local function plain_value(s)
+    local c = byte(s, 1)
+    if c == 34 then
+        return find(s, PLAIN_STRING) and s or nil
+    elseif PLAIN_LITERALS[s] or s == '0' or find(s, PLAIN_INTEGER) then
+        return s
+    end
+    local n = #s
+    if n > 63 then
+        return nil
+    end
+    local digits = n - (c == 45 and 2 or 1)
+    if (digits <= 15 and find(s, PLAIN_DECIMAL))
+            or (digits <= 16 and byte(s, n) ~= 48 and find(s, PLAIN_FRACTION)) then
+        return s
+    elseif find(s, PLAIN_NUMBER) then
+        return number_token(tonumber(s))
+    end
+    return nil
+end
+
 -- cJSON_ParseWithOpts(s, NULL, require_null_terminated): the stored form, or nil and
 -- the module's error text.
 local function json_parse(s)
+    local plain = plain_value(s)
+    if plain then
+        return plain
+    end
     ps, plen, poff, pdepth, pout, pn = s, #s + 1, 0, 0, {}, 0
     if #s >= 4 and sub(s, 1, 3) == '\239\187\191' then
         poff = 3
@@ -672,12 +711,22 @@ local function pointer_step(d, p, tok)
     return nil
 end
 
+-- A pointer byte that a member name token cannot be matched with as it is.
+local POINTER_UNPLAIN = '[~\1-\31"\\{}%[%]]'
+
 -- Index of the value a pointer addresses, or nil.
 local function get_node(d, ptr)
     local p, i = 1, 1
+    -- Lua's calls are dear here: tokens of a plain pointer are object names as stored.
+    local plain = not find(ptr, POINTER_UNPLAIN)
     while byte(ptr, i) == 47 do
         local j = find(ptr, '/', i + 1, true) or #ptr + 1
-        p = pointer_step(d, p, sub(ptr, i + 1, j - 1))
+        local tok = sub(ptr, i + 1, j - 1)
+        if plain and byte(d, p) == 123 then
+            p = member_value(d, p, tok)
+        else
+            p = pointer_step(d, p, tok)
+        end
         if not p then
             return nil
         end

@@ -18,6 +18,7 @@ refused by the write and scalar commands.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
@@ -96,6 +97,8 @@ def _jsonpath(path: bytes) -> list[jsonpath.Selector] | None:
     return jsonpath.compile_selector(path)
 
 
+# Applications address the same few paths again and again: their reading is remembered.
+@lru_cache(maxsize=4096)
 def pointer_spec(raw_path: bytes, exjson: bool) -> bytes:
     """The spec of a command that converts its path after its key checks."""
     path = c_string(raw_path)
@@ -126,6 +129,7 @@ def _query(selectors: list[jsonpath.Selector]):
     return transform
 
 
+@lru_cache(maxsize=4096)
 def get_spec(raw_path: bytes):
     """JSON.GET's reading of a path: the spec, and the transform of a JSONPath the proxy
     evaluates (None when Lua answers)."""

@@ -8,6 +8,7 @@
 -- as ARGV[1] ('' = none) and is raised right after that check.
 
 local F_VER, F_VAL, F_FLAGS = 'exstr:version', 'exstr:value', 'exstr:flags'
+local OK = {ok = 'OK'}
 
 local function is_version_text(s)
     return s and string.find(s, '^%d') ~= nil
@@ -28,6 +29,20 @@ local function load(key)
     return nil
 end
 
+-- The version alone (EXSET replaces the value, however large, without reading it): nil
+-- for no key, false for a key of another type.
+local function load_version(key)
+    local v = typed_pcall('HGET', key, F_VER)
+    if type(v) == 'table' then
+        return false
+    elseif is_version_text(v) then
+        return v
+    elseif server.call('EXISTS', key) == 1 then
+        return false
+    end
+    return nil
+end
+
 local function store(key, value, version)
     server.call('HSET', key, F_VER, version, F_VAL, value)
 end
@@ -41,15 +56,16 @@ local function set_flags(key, flags)
 end
 
 -- VER n: 0 disables the check; otherwise it must equal the current version.
-local function stale(cur, vermode, verval)
-    return vermode == 'VER' and verval ~= '0' and verval ~= cur[2]
+local function stale(version, vermode, verval)
+    return vermode == 'VER' and verval ~= '0' and verval ~= version
 end
 
-local function next_version(cur, vermode, verval)
+-- version: the current one, nil for a new key.
+local function next_version(version, vermode, verval)
     if vermode == 'ABS' then
         return verval
     end
-    return u64_incr(cur and cur[2] or '0')
+    return u64_incr(version or '0')
 end
 
 add_type_marker('exstrtype', 'hash', function(key)
@@ -63,28 +79,31 @@ local MIN_MAX = 'ERR min or max is specified, but not valid'
 -- ARGV: value, nxxx, vermode, verval, expmode, expms, flags, withversion
 server.register_function('tp_exset', function(keys, a)
     local key = keys[1]
-    local cur = load(key)
-    if cur == nil then
+    local version = load_version(key)
+    if version == nil then
         if a[2] == 'XX' then
             return unchanged(key, false)
         end
-    elseif cur == false then
+    elseif version == false then
         return unchanged(key, err(WRONGTYPE))
     elseif a[2] == 'NX' then
         return unchanged(key, false)
-    elseif stale(cur, a[3], a[4]) then
+    elseif stale(version, a[3], a[4]) then
         return unchanged(key, err(STALE))
     end
-    local version = next_version(cur, a[3], a[4])
+    local new = version == nil
+    version = next_version(version, a[3], a[4])
     store(key, a[1], version)
     if a[7] ~= '' then
         set_flags(key, a[7])
     end
-    apply_expire(key, a[5], a[6])
+    if not (new and a[5] == '') then -- a key just made has no TTL to remove
+        apply_expire(key, a[5], a[6])
+    end
     if a[8] == '1' then
         return int_reply(version)
     end
-    return {ok = 'OK'}
+    return OK
 end)
 
 -- ARGV: withflags
@@ -134,7 +153,7 @@ server.register_function('tp_exincrby', function(keys, a)
             return unchanged(key, false)
         elseif not is_i64(cur[1]) then
             return unchanged(key, err('ERR value is not an integer'))
-        elseif stale(cur, a[5], a[6]) then
+        elseif stale(cur[2], a[5], a[6]) then
             return unchanged(key, err(STALE))
         end
     end
@@ -151,7 +170,7 @@ server.register_function('tp_exincrby', function(keys, a)
     if a[11] == '1' and i64_cmp(value, '0') < 0 then
         value = '0'
     end
-    local version = next_version(cur, a[5], a[6])
+    local version = next_version(cur and cur[2], a[5], a[6])
     store(key, value, version)
     apply_expire(key, a[7], a[8])
     if a[12] == '1' then
@@ -201,7 +220,7 @@ server.register_function('tp_exincrbyfloat', function(keys, a)
         old = LD.parse(cur[1])
         if old == nil then
             return unchanged(key, err('ERR value is not a float'))
-        elseif stale(cur, a[4], a[5]) then
+        elseif stale(cur[2], a[4], a[5]) then
             return unchanged(key, err(STALE))
         end
     end
@@ -210,7 +229,7 @@ server.register_function('tp_exincrbyfloat', function(keys, a)
         return unchanged(key, err(OVERFLOW))
     end
     local text = LD.format(sum)
-    store(key, text, next_version(cur, a[4], a[5]))
+    store(key, text, next_version(cur and cur[2], a[4], a[5]))
     apply_expire(key, a[6], a[7])
     return text
 end)
@@ -263,12 +282,12 @@ server.register_function('tp_exappend', function(keys, a)
             return unchanged(key, false)
         elseif cur == false then
             return unchanged(key, err(WRONGTYPE))
-        elseif stale(cur, a[4], a[5]) then
+        elseif stale(cur[2], a[4], a[5]) then
             return unchanged(key, err(STALE))
         end
         value = a[1] == 'append' and cur[1] .. value or value .. cur[1]
     end
-    local version = next_version(cur, a[4], a[5])
+    local version = next_version(cur and cur[2], a[4], a[5])
     store(key, value, version)
     return int_reply(version)
 end)

@@ -147,24 +147,25 @@ class CommandTable:
     """Name → Command, case-insensitive, built from every family module."""
 
     def __init__(self, commands: list[Command]):
-        self._by_name: dict[bytes, Command] = {}
+        # Framing lower-cases command names already: hot paths look them up here directly.
+        self.by_lower_name: dict[bytes, Command] = {}
         for cmd in commands:
             key = cmd.name.lower().encode()
-            if key in self._by_name:
+            if key in self.by_lower_name:
                 raise ValueError(f"command {cmd.name} registered twice")
-            self._by_name[key] = cmd
+            self.by_lower_name[key] = cmd
 
     def lookup(self, name: bytes) -> Command | None:
-        return self._by_name.get(name.lower())
+        return self.by_lower_name.get(name.lower())
 
     def __contains__(self, name: bytes) -> bool:
-        return name.lower() in self._by_name
+        return name.lower() in self.by_lower_name
 
     def __iter__(self):
-        return iter(self._by_name.values())
+        return iter(self.by_lower_name.values())
 
     def names(self) -> frozenset[bytes]:
-        return frozenset(self._by_name)
+        return frozenset(self.by_lower_name)
 
 
 def build_call(cmd: Command, args: list[bytes], db: int = 0, ctx: object = None) -> Call | Calls | Reply | Error:

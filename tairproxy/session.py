@@ -200,7 +200,10 @@ class ClientSession(asyncio.Protocol):
                 self._dispatch(self._spans_then_exact(spans, end))
                 return
             names = self.special_names
-            if self.in_multi or any(name in names for _, name in spans):
+            if len(spans) == 1 and spans[0][1] in names:  # the usual unpipelined command
+                end, name = spans[0]
+                self._dispatch(((end, name, None),))
+            elif self.in_multi or any(name in names for _, name in spans):
                 self._dispatch((e, name, None) for e, name in spans)
             elif spans:
                 data = bytes(buf[:end]) if end < len(buf) else bytes(buf)
@@ -228,14 +231,14 @@ class ClientSession(asyncio.Protocol):
         """Forward runs of pass-through commands as raw slices; handle the rest one by one."""
         buf = self.inbuf
         pos = seg = run = 0  # buf[seg:pos] holds `run` pass-through commands not yet sent
-        table = self.table
+        by_name = self.table.by_lower_name
         names = self.special_names
         try:
             for end, name, args in commands:
                 if name is None:
                     pos = end  # an empty inline line: Valkey ignores it too
                     continue
-                cmd = table.lookup(name) if name in names else None
+                cmd = by_name.get(name) if name in names else None
                 if cmd is None and name not in names:
                     if self.in_multi:
                         self.multi_count += 1

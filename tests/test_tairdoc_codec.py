@@ -81,6 +81,45 @@ def test_documents_print_as_cjson_prints_them(raw, sent, printed):
     assert raw("JSON.ARRPOP", "k", "/v") == bulk(_b(printed))
 
 
+PLAIN_VALUES = ["21.5", "-21.5", "0", "-0", "007", "1.", "10.0", "0.5", "-0.25", "0.10", "0.0001", "0.00001",
+                "123456789", "1234567890", "2147483648", "-2147483649", "9007199254740993",
+                "12345678901234.5", "123456789012345.5", "0.123456789012345", "0.1234567890123456",
+                "0.30000000000000004", "12345.678901234567", "1" * 63, "1" * 64, "true", "false", "null",
+                '""', '"plain text"', '"caf\xc3\xa9"', '"\x7f"']
+
+
+@pytest.mark.parametrize("value", PLAIN_VALUES)
+def test_plain_values_are_stored_as_the_parser_stores_them(raw, value):
+    """A plain scalar skips the parser (Lua's calls are dear): a value that has to be
+    parsed (whitespace around it) must end up exactly the same, exact double included."""
+    raw("JSON.SET", "k", ".", '{"a":{}}')
+    if len(value) > 63:  # parse_number reads 63 bytes at most: the rest is junk
+        assert raw("JSON.SET", "k", "/a/fast", _b(value)) == b"-ERR json lexer error at position '1'\r\n"
+        return
+    assert raw("JSON.SET", "k", "/a/fast", _b(value)) == OK
+    assert raw("JSON.SET", "k", "/a/parsed", _b(" " + value + " ")) == OK
+    fast, parsed = raw("JSON.GET", "k", "/a/fast"), raw("JSON.GET", "k", "/a/parsed")
+    assert fast == parsed
+    if value[0].isdigit() or value[0] == "-":
+        assert raw("JSON.INCRBYFLOAT", "k", "/a/fast", "-0.3") == raw("JSON.INCRBYFLOAT", "k", "/a/parsed", "-0.3")
+        assert raw("JSON.GET", "k", "/a/fast") == raw("JSON.GET", "k", "/a/parsed")
+
+
+def test_plain_pointers_find_what_escaped_ones_find(raw):
+    """Pointers without escapes or marked bytes compare member names as they are; the others
+    go the long way. Both must address the same members, arrays included."""
+    doc = '{"a/b":1,"m~n":2,"q\\"x":3,"br{":[4,{"0":5}],"plain":{"1":[6,7],"x":8}}'
+    raw("JSON.SET", "k", ".", doc)
+    assert raw("JSON.GET", "k", "/a~1b") == bulk("1")
+    assert raw("JSON.GET", "k", "/m~0n") == bulk("2")
+    assert raw("JSON.GET", "k", '/q"x') == bulk("3")
+    assert raw("JSON.GET", "k", "/br{/1/0") == bulk("5")
+    assert raw("JSON.GET", "k", "/plain/1/1") == bulk("7")
+    assert raw("JSON.GET", "k", "/plain/x") == bulk("8")
+    assert raw("JSON.GET", "k", "/plain/y").startswith(b"-ERR")
+    assert raw("JSON.GET", "k", "/plain/1/2").startswith(b"-ERR")
+
+
 def test_lossy_numbers_keep_their_exact_value(raw):
     # cJSON prints 0.30000000000000004 as 0.3 but keeps adding to the exact double
     raw("JSON.SET", "k", ".", "[0.30000000000000004, 0.3, 9007199254740993]")
