@@ -391,6 +391,7 @@ class Result:
     floor_command: str | None = None  # Tair rows: the library function called straight at Valkey
     floor: Side | None = None
     max_added_p99_ms: float | None = None
+    round_ratios: list[float] = field(default_factory=list)  # with --rounds > 1: every round's ratio
 
     @property
     def ratio(self) -> float | None:
@@ -519,12 +520,26 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
         # Direct Valkey is several times faster than the proxy, so a fixed request count would make
         # its run a fraction of a second long (pipelined: ~0.2 s), too short to be repeatable.
         sized.append(max(requests, int((side.ops or 0) * args.min_seconds)))
-    r.direct = redis_benchmark(direct, s.direct_command, requests=sized[0], **load)
-    proxy_cpu, valkey_cpu = CpuMeter(proxy.cpu_seconds), CpuMeter(lambda: process_cpu_seconds(valkey_pid))
-    r.proxy = redis_benchmark(proxy.address, s.proxy, requests=sized[1], **load)
-    if r.proxy.ops:
-        r.proxy_cpu_us_per_op = proxy_cpu.per_op_us(sized[1])
-        r.valkey_cpu_us_per_op = valkey_cpu.per_op_us(sized[1])
+    # Rounds alternate the sides (direct first, then proxy first...): a shared host's speed drifts
+    # by tens of percent within minutes, so the row reports the round with the median ratio.
+    rounds = []
+    for n in range(args.rounds):
+        measured: dict[str, Any] = {}
+        for side in (("direct", "proxy") if n % 2 == 0 else ("proxy", "direct")):
+            if side == "direct":
+                measured["direct"] = redis_benchmark(direct, s.direct_command, requests=sized[0], **load)
+                continue
+            proxy_cpu, valkey_cpu = CpuMeter(proxy.cpu_seconds), CpuMeter(lambda: process_cpu_seconds(valkey_pid))
+            measured["proxy"] = redis_benchmark(proxy.address, s.proxy, requests=sized[1], **load)
+            if measured["proxy"].ops:
+                measured["proxy_cpu"] = proxy_cpu.per_op_us(sized[1])
+                measured["valkey_cpu"] = valkey_cpu.per_op_us(sized[1])
+        rounds.append(measured)
+    ratios = [m["proxy"].ops / m["direct"].ops if m["direct"].ops and m["proxy"].ops else 0.0 for m in rounds]
+    r.round_ratios = ratios if len(rounds) > 1 else []
+    chosen = rounds[sorted(range(len(rounds)), key=ratios.__getitem__)[len(rounds) // 2]]
+    r.direct, r.proxy = chosen["direct"], chosen["proxy"]
+    r.proxy_cpu_us_per_op, r.valkey_cpu_us_per_op = chosen.get("proxy_cpu"), chosen.get("valkey_cpu")
     if s.direct is None and s.max_added_p99_ms is None:
         for name, anchor in (anchors or {}).items():
             r.anchors[name] = (Side(error="not installed") if anchor is None
@@ -659,8 +674,10 @@ def table_rows(results: Sequence[Result]) -> list[list[str]]:
         else:
             goal = f"≥{r.target:.2f}"
             met = "" if ratio is None else ("yes" if ratio >= r.target else "no")
-        rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops),
-                     "" if ratio is None else f"{ratio:.2f}", goal, met,
+        ratio_cell = "" if ratio is None else f"{ratio:.2f}"
+        if ratio is not None and r.round_ratios:
+            ratio_cell += f" ({min(r.round_ratios):.2f}–{max(r.round_ratios):.2f})"
+        rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops), ratio_cell, goal, met,
                      _anchor_cell(r, "haproxy"), _anchor_cell(r, "twemproxy"), *_floor_cells(r), cpu,
                      _valkey_cpu_cell(r)])
     return rows
@@ -736,6 +753,8 @@ def header(meta: dict[str, Any], args: argparse.Namespace) -> str:
         f"load average {meta['loadavg']} at start.\n"
         "Load generator, Valkey and proxy share these cores.\n"
         "ratio = proxy ops/s / direct ops/s; 'a-vs-b' rows: a through the proxy vs native b direct."
+        + (f"\nEach row: the median-ratio round of {args.rounds} (direct and proxy alternating)."
+           if args.rounds > 1 else "")
     )
 
 
@@ -755,6 +774,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--proxy-workers", type=int, default=1, help="tairproxy --workers (default 1)")
     p.add_argument("--upstream-connections", type=int, default=None,
                    help="tairproxy --upstream-connections (default: the proxy's)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="measure direct and proxy this many times, alternating; rows show the round with "
+                        "the median ratio (default 1)")
     p.add_argument("--no-anchors", action="store_true", help="skip the haproxy and twemproxy rows")
     p.add_argument("--valkey-url", help="use this Valkey instead of starting one (writes tpb:* keys)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")

@@ -959,9 +959,14 @@ local function quick_patch(d, pp, child, value, found)
         end
         return sub(d, 1, close - 1) .. ',' .. item .. sub(d, close)
     end
-    local k, v = member_nocase(d, pp, lower(ekey))
-    if not k or v - k - 3 ~= #ekey or sub(d, k + 1, v - 3) ~= ekey then
-        return nil
+    -- found's member must be the first whose name matches case-insensitively. Unless the
+    -- object is long, one search of its lower-cased text before that member settles it.
+    local k, v = found - #ekey - 3, found
+    if k - pp > 4096 or find(lower(sub(d, pp, k - 1)), '"' .. lower(ekey) .. '":', 1, true) then
+        k, v = member_nocase(d, pp, lower(ekey))
+        if not k or v - k - 3 ~= #ekey or sub(d, k + 1, v - 3) ~= ekey then
+            return nil
+        end
     end
     local e = value_end(d, v)
     if byte(d, e + 1) ~= 44 then -- the last member: it stays where it is
