@@ -202,7 +202,16 @@ class ClientSession(asyncio.Protocol):
             names = self.special_names
             if len(spans) == 1 and spans[0][1] in names:  # the usual unpipelined command
                 end, name = spans[0]
-                self._dispatch(((end, name, None),))
+                cmd = self.table.by_lower_name.get(name)
+                if cmd is not None and not self.pinned and not cmd.native and end <= OFFLOAD_BYTES:
+                    # _dispatch's fast lane, for the one command of an unpipelined client
+                    args = parse_command(buf, 0)
+                    del buf[:end]
+                    self._tair_command(cmd, args, size=end)
+                    if self.blocked is not None:
+                        self._hold()
+                else:
+                    self._dispatch(((end, name, None),))
             elif self.in_multi or any(name in names for _, name in spans):
                 self._dispatch((e, name, None) for e, name in spans)
             elif spans:
@@ -503,8 +512,7 @@ class ClientSession(asyncio.Protocol):
         self.inflight -= len(run.parts)
         if self.retry is not None:
             self.retry.overtaken = True
-        blocking_ = self.ctx.blocking
-        if blocking_ and not run.readonly:
+        if not run.readonly and (blocking_ := self.ctx.blocking):
             for call in run.parts:  # someone may be waiting for these keys
                 blocking_.written(self.db, call.keys)
         if slot.started:
@@ -864,7 +872,7 @@ class ClientSession(asyncio.Protocol):
             self._flush()
         if self.barrier and not self.inflight:
             self._release_barrier()
-        elif self.inflight < self.ctx.limits.max_inflight // 2:
+        elif self._paused_by:
             self._resume_if_drained()
 
     def _flush(self) -> None:

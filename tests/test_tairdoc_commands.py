@@ -111,9 +111,9 @@ def test_set_case_insensitive_detach(raw):
     assert raw("JSON.GET", "k") == bulk('{"d":3}')
     # A case twin far back (past what the one-search check looks at), or only deeper down.
     pad = "p" * 5000
-    raw("JSON.SET", "k", ".", '{"A":1,"pad":"%s","a":2,"b":3}' % pad)
+    raw("JSON.SET", "k", ".", '{"A":1,"pad":"' + pad + '","a":2,"b":3}')
     assert raw("JSON.SET", "k", "/a", "5") == OK
-    assert raw("JSON.GET", "k") == bulk('{"pad":"%s","b":3,"a":5}' % pad)
+    assert raw("JSON.GET", "k") == bulk('{"pad":"' + pad + '","b":3,"a":5}')
     raw("JSON.SET", "k", ".", '{"x":{"A":0,"a":0},"a":1,"b":2}')
     assert raw("JSON.SET", "k", "/a", "5") == OK
     assert raw("JSON.GET", "k") == bulk('{"x":{"A":0,"a":0},"b":2,"a":5}')
