@@ -621,10 +621,28 @@ local function element(d, p, idx)
     end
 end
 
+-- A long array is counted by its commas outside strings and nested containers, a few C
+-- loops over its text; walking its elements costs ~0.4 µs each (an append to an array of
+-- 10 000 took 4 ms).
 local function array_len(d, p)
     local k = p + 1
     if byte(d, k) == 93 then
         return 0
+    end
+    local e = container_end(d, p, '[', ']')
+    if e - p > 64 then
+        local body = sub(d, k, e - 1)
+        if find(body, '"', 1, true) then
+            body = gsub(body, '"[^"]*"', '')
+        end
+        if find(body, '{', 1, true) then
+            body = gsub(body, '%b{}', '')
+        end
+        if find(body, '[', 1, true) then
+            body = gsub(body, '%b[]', '')
+        end
+        local _, commas = gsub(body, ',', '')
+        return commas + 1
     end
     local n = 1
     while true do
@@ -714,25 +732,27 @@ end
 -- A pointer byte that a member name token cannot be matched with as it is.
 local POINTER_UNPLAIN = '[~\1-\31"\\{}%[%]]'
 
--- Index of the value a pointer addresses, or nil.
+-- Index of the value a pointer addresses, or nil; and the index of its parent (nil for the
+-- root, or when the parent is missing too).
 local function get_node(d, ptr)
-    local p, i = 1, 1
+    local p, parent, i, n = 1, nil, 1, #ptr
     -- Lua's calls are dear here: tokens of a plain pointer are object names as stored.
     local plain = not find(ptr, POINTER_UNPLAIN)
     while byte(ptr, i) == 47 do
-        local j = find(ptr, '/', i + 1, true) or #ptr + 1
+        local j = find(ptr, '/', i + 1, true) or n + 1
         local tok = sub(ptr, i + 1, j - 1)
+        parent = p
         if plain and byte(d, p) == 123 then
             p = member_value(d, p, tok)
         else
             p = pointer_step(d, p, tok)
         end
         if not p then
-            return nil
+            return nil, j > n and parent or nil
         end
         i = j
     end
-    return p
+    return p, parent
 end
 
 -- cJSONUtils' decode_pointer_inplace, bug for bug: a plain byte is never copied down
@@ -951,9 +971,9 @@ local function quick_patch(d, pp, child, value, found)
         return nil
     end
     local ekey = encode_raw(child)
-    local close = value_end(d, pp)
     local item = '"' .. ekey .. '":' .. value
     if not found then
+        local close = value_end(d, pp)
         if close == pp + 1 then
             return sub(d, 1, pp) .. item .. sub(d, close)
         end
@@ -969,9 +989,10 @@ local function quick_patch(d, pp, child, value, found)
         end
     end
     local e = value_end(d, v)
-    if byte(d, e + 1) ~= 44 then -- the last member: it stays where it is
-        return sub(d, 1, k - 1) .. item .. sub(d, close)
+    if byte(d, e + 1) ~= 44 then -- the last member stays where it is (the object ends at e + 1)
+        return sub(d, 1, k - 1) .. item .. sub(d, e + 1)
     end
+    local close = value_end(d, pp)
     local twin = find(d, '"' .. ekey .. '":', e + 1, true)
     if twin and twin < close then
         return nil -- maybe a second member of that name (or just such bytes deeper down)
@@ -1057,7 +1078,7 @@ local function open(key, spec, missing)
     if not ptr then
         return nil, err(fail)
     end
-    return d, get_node(d, ptr)
+    return d, (get_node(d, ptr))
 end
 
 local function open_array(key, spec, missing)
@@ -1124,12 +1145,14 @@ server.register_function('tp_json_set', function(keys, a)
         doc_store(key, value)
         return OK
     end
-    local parent, child = split_pointer(ptr)
-    local pp = parent and get_node(d, parent)
-    local found
-    if byte(ptr, 1) == 47 then
-        found = pp and pointer_step(d, pp, child) -- the pointer's value is its parent's child
+    local found, pp, child
+    if byte(ptr, 1) == 47 then -- the pointer's value is its parent's child: one walk finds both
+        found, pp = get_node(d, ptr)
+        child = match(ptr, '[^/]*$')
     else
+        local parent
+        parent, child = split_pointer(ptr)
+        pp = parent and get_node(d, parent)
         found = get_node(d, ptr)
     end
     if (found and nxxx == 'NX') or (not found and nxxx == 'XX') then

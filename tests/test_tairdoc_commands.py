@@ -3,6 +3,9 @@ in the module's order (tairdoc.c), with cJSON's patch semantics and path quirks.
 
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
 from tests.replies import NIL, OK, SYNTAX, WRONGTYPE, arity, bulk, bulks, i
@@ -322,6 +325,23 @@ def test_arrlen_and_arrpush(doc):
     assert doc("JSON.ARRPUSH", "d", "/s", "1") == NOT_ARRAY
     assert doc("JSON.ARRPUSH", "missing", "/s", "1") == i(-1)
     assert doc("JSON.ARRPUSH", "d", "/arr") == arity("json.arrpush")
+
+
+def test_long_arrays_are_counted_right(raw):
+    """Long arrays are counted by their top-level commas: strings holding commas, quotes and
+    brackets, and nested containers with commas of their own, must not count."""
+    rnd = random.Random(3)
+    shapes = [1, -2.5, "a,b", 'q"[,]{', "", True, None, [1, [2, 3], {"k": [4, 5]}], {"x": "y,z", "w": [6, 7]}, []]
+    items = [rnd.choice(shapes) for _ in range(300)]
+    raw("JSON.SET", "k", ".", json.dumps({"a": items}))
+    assert raw("JSON.ARRLEN", "k", "/a") == i(300)
+    assert raw("JSON.ARRAPPEND", "k", "/a", '"x,]"', "[1,2]") == i(302)
+    assert raw("JSON.ARRPOP", "k", "/a") == bulk("[1,2]")
+    assert raw("JSON.ARRLEN", "k", "/a") == i(301)
+    assert raw("JSON.ARRINSERT", "k", "/a", "0", "{}") == i(302)
+    for n in (1, 2, 5, 40):  # around the length where counting replaces walking
+        raw("JSON.SET", "k", ".", json.dumps(items[:n]))
+        assert raw("JSON.ARRLEN", "k", ".") == i(n)
 
 
 def test_arrinsert(raw):
