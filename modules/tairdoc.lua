@@ -459,13 +459,12 @@ parse_value = function()
     return false
 end
 
--- What most writes carry, whose stored form needs no parse (Lua's calls are dear here):
--- a literal, a string with nothing to escape or mark, a number strtod reads whole (Lua's
--- tonumber is strtod, as cJSON's parse_number).
--- Numbers cJSON prints back as written: an integer within C int (%d), a decimal of at most
--- 15 significant digits (DBL_DIG) ending in a non-zero digit and printed without exponent
--- by %.15g (it reads back as the same double, so it is also exact); other numbers strtod
--- reads whole get their token computed.
+-- What most writes carry, whose stored form needs no parse (Lua's calls are dear here): a
+-- literal, a string with nothing to escape or mark, and numbers. cJSON prints back as written
+-- an integer within C int (%d) and a decimal of at most 15 significant digits (DBL_DIG) that
+-- ends in a non-zero digit and needs no exponent (%.15g reads back as the same double, so it
+-- is exact too); any other number strtod reads whole gets its token computed (Lua's tonumber
+-- is strtod, as cJSON's parse_number).
 local PLAIN_LITERALS = {['true'] = true, ['false'] = true, ['null'] = true}
 local PLAIN_STRING = '^"[^"\\\1-\31{}%[%]]*"$'
 local PLAIN_INTEGER = '^%-?[1-9]%d?%d?%d?%d?%d?%d?%d?%d?$'
