@@ -212,6 +212,20 @@ def test_deep_documents_parse_without_recursion():
     assert len(jp.evaluate(root, jp.compile_selector(b"$..*"))) == depth - 1
 
 
+def test_only_short_paths_are_remembered():
+    """Path readings are cached; a long path is read every time, so unique long paths cannot
+    fill the proxy's memory."""
+    long_path = b"." + b"x" * (tairdoc.CACHED_PATH_BYTES + 1)
+    for read, remembered, args in ((tairdoc.get_spec, tairdoc._get_spec_remembered, ()),
+                                   (tairdoc.pointer_spec, tairdoc._pointer_spec_remembered, (False,))):
+        size = remembered.cache_info().currsize
+        assert read(long_path, *args) == read(long_path, *args)
+        assert remembered.cache_info().currsize == size
+        short = b".short%d" % size
+        assert read(short, *args) == read(short, *args)
+        assert remembered.cache_info().currsize == size + 1
+
+
 def test_path_to_pointer():
     cases = {
         b".a.b": b"/a/b", b".a[0]": b"/a/0", b"['a']['b']": b"/a/b", b'["a"]': b"/a", b"[-1]": b"/-1",
