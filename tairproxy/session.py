@@ -200,19 +200,7 @@ class ClientSession(asyncio.Protocol):
                 self._dispatch(self._spans_then_exact(spans, end))
                 return
             names = self.special_names
-            if len(spans) == 1 and spans[0][1] in names:  # the usual unpipelined command
-                end, name = spans[0]
-                cmd = self.table.by_lower_name.get(name)
-                if cmd is not None and not self.pinned and not cmd.native and end <= OFFLOAD_BYTES:
-                    # _dispatch's fast lane, for the one command of an unpipelined client
-                    args = parse_command(buf, 0)
-                    del buf[:end]
-                    self._tair_command(cmd, args, size=end)
-                    if self.blocked is not None:
-                        self._hold()
-                else:
-                    self._dispatch(((end, name, None),))
-            elif self.in_multi or any(name in names for _, name in spans):
+            if self.in_multi or any(name in names for _, name in spans):
                 self._dispatch((e, name, None) for e, name in spans)
             elif spans:
                 data = bytes(buf[:end]) if end < len(buf) else bytes(buf)
