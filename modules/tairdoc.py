@@ -18,7 +18,7 @@ refused by the write and scalar commands.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
 from tairproxy.modules import errors
@@ -100,17 +100,26 @@ def _jsonpath(path: bytes) -> list[jsonpath.Selector] | None:
 # Applications address the same few paths again and again: the reading of a short one is
 # remembered (a bound on entries and on their size, or unique long paths would fill memory).
 CACHED_PATH_BYTES = 256
-_remember = lru_cache(maxsize=4096)
 
 
+def _remembered(read):
+    """``read(raw_path, ...)`` with the readings of paths up to CACHED_PATH_BYTES cached;
+    ``.cache_info()`` as lru_cache's."""
+    cached = lru_cache(maxsize=4096)(read)
+
+    @wraps(read)
+    def remembered_read(raw_path: bytes, *args):
+        if len(raw_path) <= CACHED_PATH_BYTES:
+            return cached(raw_path, *args)
+        return read(raw_path, *args)
+
+    remembered_read.cache_info = cached.cache_info
+    return remembered_read
+
+
+@_remembered
 def pointer_spec(raw_path: bytes, exjson: bool) -> bytes:
     """The spec of a command that converts its path after its key checks."""
-    if len(raw_path) <= CACHED_PATH_BYTES:
-        return _pointer_spec_remembered(raw_path, exjson)
-    return _pointer_spec(raw_path, exjson)
-
-
-def _pointer_spec(raw_path: bytes, exjson: bool) -> bytes:
     path = c_string(raw_path)
     if exjson and path[:1] == b"$":
         selectors = _jsonpath(path)
@@ -122,9 +131,6 @@ def _pointer_spec(raw_path: bytes, exjson: bool) -> bytes:
     if pointer is None:
         return b"E" + PATH_TO_POINTER.encode()
     return b"P" + pointer
-
-
-_pointer_spec_remembered = _remember(_pointer_spec)
 
 
 def pointer_spec_now(raw_path: bytes, exjson: bool) -> bytes:
@@ -142,15 +148,10 @@ def _query(selectors: list[jsonpath.Selector]):
     return transform
 
 
+@_remembered
 def get_spec(raw_path: bytes):
     """JSON.GET's reading of a path: the spec, and the transform of a JSONPath the proxy
     evaluates (None when Lua answers)."""
-    if len(raw_path) <= CACHED_PATH_BYTES:
-        return _get_spec_remembered(raw_path)
-    return _get_spec(raw_path)
-
-
-def _get_spec(raw_path: bytes):
     path = c_string(raw_path)
     if path[:1] == b"$":
         selectors = _jsonpath(path)
@@ -168,9 +169,6 @@ def _get_spec(raw_path: bytes):
             return b"E" + PATH_TO_POINTER.encode(), None
         return b"P" + pointer, None
     return b"E" + PATH_ILLEGAL.encode(), None
-
-
-_get_spec_remembered = _remember(_get_spec)
 
 
 def _number_text(value: float) -> bytes:

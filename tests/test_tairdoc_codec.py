@@ -216,14 +216,13 @@ def test_only_short_paths_are_remembered():
     """Path readings are cached; a long path is read every time, so unique long paths cannot
     fill the proxy's memory."""
     long_path = b"." + b"x" * (tairdoc.CACHED_PATH_BYTES + 1)
-    for read, remembered, args in ((tairdoc.get_spec, tairdoc._get_spec_remembered, ()),
-                                   (tairdoc.pointer_spec, tairdoc._pointer_spec_remembered, (False,))):
-        size = remembered.cache_info().currsize
+    for read, args in ((tairdoc.get_spec, ()), (tairdoc.pointer_spec, (False,))):
+        size = read.cache_info().currsize
         assert read(long_path, *args) == read(long_path, *args)
-        assert remembered.cache_info().currsize == size
+        assert read.cache_info().currsize == size
         short = b".short%d" % size
         assert read(short, *args) == read(short, *args)
-        assert remembered.cache_info().currsize == size + 1
+        assert read.cache_info().currsize == size + 1
 
 
 def test_path_to_pointer():
