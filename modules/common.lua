@@ -3,6 +3,7 @@
 -- (first argument), everything else in ARGV (second argument).
 
 local WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value'
+local OK = {ok = 'OK'}  -- one table for every OK reply (Valkey only reads it)
 
 local function err(msg)
     return server.error_reply(msg)

@@ -551,7 +551,7 @@ server.register_function('tp_bf_reserve', function(keys, a)
         return unchanged(keys[1], err(e))
     end
     bf_store(bf, {}, false)
-    return {ok = 'OK'}
+    return OK
 end)
 
 -- BF.ADD / BF.MADD / BF.INSERT and the TFBF* aliases.

@@ -59,7 +59,6 @@ local E_PATCH = {
     [11] = 'ERR array index error',
     [13] = 'ERR old item is null for remove or replace',
 }
-local OK = {ok = 'OK'}
 
 -- ------------------------------------------------------------------ numbers
 

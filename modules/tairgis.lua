@@ -194,7 +194,7 @@ server.register_function('tp_gis_del', function(keys, a)
     end
     if server.call('HLEN', key) <= 2 then
         server.call('DEL', key)
-        return {ok = 'OK'}
+        return OK
     end
     if big == 0 then
         local order, info = load_leaf(key)
@@ -206,7 +206,7 @@ server.register_function('tp_gis_del', function(keys, a)
         server.call('HDEL', key, f)
     end
     server.call('HSET', key, VF, new_stamp(key, next_seq, big, old))
-    return {ok = 'OK'}
+    return OK
 end)
 
 -- GIS.GET. ARGV: name

@@ -281,7 +281,7 @@ server.register_function('tp_exhmset', function(keys, a)
             cmd = {}
         end
     end
-    return {ok = 'OK'}
+    return OK
 end)
 
 -- ARGV: field, value, version, ms, ... (ms: the seconds times 1000 as C wraps them, '' when
@@ -320,9 +320,9 @@ server.register_function('tp_exhmsetwithopts', function(keys, a)
         store(key, fields[i], versions[i], a[4 * i - 2], ttl)
     end
     if #fields == 0 then
-        return unchanged(key, {ok = 'OK'})
+        return unchanged(key, OK)
     end
-    return {ok = 'OK'}
+    return OK
 end)
 
 -- EXHPEXPIREAT/EXHPEXPIRE/EXHEXPIREAT/EXHEXPIRE. ARGV: field, vermode, verval, mode, ms.

@@ -8,7 +8,6 @@
 -- as ARGV[1] ('' = none) and is raised right after that check.
 
 local F_VER, F_VAL, F_FLAGS = 'exstr:version', 'exstr:value', 'exstr:flags'
-local OK = {ok = 'OK'}
 
 local function is_version_text(s)
     return s and string.find(s, '^%d') ~= nil
@@ -248,7 +247,7 @@ server.register_function('tp_excas', function(keys, a)
     local version = u64_incr(cur[2])
     store(key, a[1], version)
     apply_expire(key, a[3], a[4])
-    return {{ok = 'OK'}, {ok = ''}, int_reply(version)}
+    return {OK, {ok = ''}, int_reply(version)}
 end)
 
 -- ARGV: deferred error, version
