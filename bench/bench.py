@@ -522,18 +522,21 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
         sized.append(max(requests, int((side.ops or 0) * args.min_seconds)))
     # Rounds alternate the sides (direct first, then proxy first...): a shared host's speed drifts
     # by tens of percent within minutes, so the row reports the round with the median ratio.
+    def measure_direct(measured: dict[str, Any]) -> None:
+        measured["direct"] = redis_benchmark(direct, s.direct_command, requests=sized[0], **load)
+
+    def measure_proxy(measured: dict[str, Any]) -> None:
+        proxy_cpu, valkey_cpu = CpuMeter(proxy.cpu_seconds), CpuMeter(lambda: process_cpu_seconds(valkey_pid))
+        measured["proxy"] = redis_benchmark(proxy.address, s.proxy, requests=sized[1], **load)
+        if measured["proxy"].ops:
+            measured["proxy_cpu"] = proxy_cpu.per_op_us(sized[1])
+            measured["valkey_cpu"] = valkey_cpu.per_op_us(sized[1])
+
     rounds = []
     for n in range(args.rounds):
         measured: dict[str, Any] = {}
-        for side in (("direct", "proxy") if n % 2 == 0 else ("proxy", "direct")):
-            if side == "direct":
-                measured["direct"] = redis_benchmark(direct, s.direct_command, requests=sized[0], **load)
-                continue
-            proxy_cpu, valkey_cpu = CpuMeter(proxy.cpu_seconds), CpuMeter(lambda: process_cpu_seconds(valkey_pid))
-            measured["proxy"] = redis_benchmark(proxy.address, s.proxy, requests=sized[1], **load)
-            if measured["proxy"].ops:
-                measured["proxy_cpu"] = proxy_cpu.per_op_us(sized[1])
-                measured["valkey_cpu"] = valkey_cpu.per_op_us(sized[1])
+        for measure in ((measure_direct, measure_proxy) if n % 2 == 0 else (measure_proxy, measure_direct)):
+            measure(measured)
         rounds.append(measured)
     ratios = [m["proxy"].ops / m["direct"].ops if m["direct"].ops and m["proxy"].ops else 0.0 for m in rounds]
     r.round_ratios = ratios if len(rounds) > 1 else []
