@@ -98,25 +98,34 @@ local function slice(t, from, n)
     return out
 end
 
--- Consecutive Tair calls as one FCALL: ARGV = count, then per call its function name, key
--- count, argument count and arguments; KEYS = every call's keys in order. Each element of
--- the reply is what that call alone would have answered (nil as false: a nil would end the
--- Lua array).
+-- Consecutive Tair calls as one FCALL. ARGV[1], a header: the number m of distinct function
+-- names, then three bytes per call (its name's place among them, its key count, its
+-- argument count; 255: the count is the call's next argument, as text). ARGV[2 .. m + 1]:
+-- the names; then each call's arguments. KEYS: every call's keys in order. Counts in one
+-- string cost no argument of their own: each argument is an object Valkey makes and a
+-- string Lua interns. Each element of the reply is what that call alone would have
+-- answered (nil as false: a nil would end the Lua array).
 local function run_batch(keys, argv)
     local out = {}
-    local ki, ai = 1, 2
-    for c = 1, tonumber(argv[1]) do
-        local name = argv[ai]
-        local nkeys, nargs = tonumber(argv[ai + 1]), tonumber(argv[ai + 2])
-        ai = ai + 3
+    local header = argv[1]
+    local ki, ai, c = 1, string.byte(header, 1) + 2, 0
+    for hi = 2, #header, 3 do
+        local name, nkeys, nargs = string.byte(header, hi, hi + 2)
+        if nkeys == 255 then
+            nkeys, ai = tonumber(argv[ai]), ai + 1
+        end
+        if nargs == 255 then
+            nargs, ai = tonumber(argv[ai]), ai + 1
+        end
         local k, a = slice(keys, ki, nkeys), slice(argv, ai, nargs)
         ki, ai = ki + nkeys, ai + nargs
-        local ok, reply = pcall(FUNCTIONS[name], k, a)
+        local ok, reply = pcall(FUNCTIONS[argv[name + 2]], k, a)
         if not ok then
             reply = raised_error(reply)
         elseif reply == nil then
             reply = false
         end
+        c = c + 1
         out[c] = reply
     end
     return out

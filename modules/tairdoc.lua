@@ -14,10 +14,11 @@
 -- A hash makes GET/APPEND on a document fail with WRONGTYPE, as Tair's do. A TairHash
 -- field of this name would hold a value starting with \31 (its marker), which no
 -- document starts with.
--- Paths arrive as a spec: 'P' .. JSON Pointer, 'E' .. an error the module reports only
--- after its key checks, 'S' / 'J' .. the steps of a `$` path (JSON.GET's simple
--- JSONPath, the EXJSON* twins' paths), 'X' (any other JSONPath: the stored document
--- goes to the proxy, which evaluates it; tairdoc_jsonpath.py).
+-- Paths arrive as a spec: 'P' .. JSON Pointer ('Q' .. one without POINTER_UNPLAIN
+-- bytes), 'E' .. an error the module reports only after its key checks, 'S' / 'J' .. the
+-- steps of a `$` path (JSON.GET's simple JSONPath, the EXJSON* twins' paths), 'X' (any
+-- other JSONPath: the stored document goes to the proxy, which evaluates it;
+-- tairdoc_jsonpath.py).
 
 local DOC = '\0doc'
 local TAIRHASH_MARK = 31
@@ -730,15 +731,19 @@ end
 -- A pointer byte that a member name token cannot be matched with as it is.
 local POINTER_UNPLAIN = '[~\1-\31"\\{}%[%]]'
 
--- Index of the value a pointer addresses, or nil; and the index of its parent (nil for the
--- root, or when the parent is missing too).
-local function get_node(d, ptr)
+-- Index of the value a pointer addresses, or nil; the index of its parent (nil for the
+-- root, or when the parent is missing too); and the pointer's last token read.
+-- plain: the proxy found no POINTER_UNPLAIN byte in it (a 'Q' spec); else searched here.
+local function get_node(d, ptr, plain)
     local p, parent, i, n = 1, nil, 1, #ptr
     -- Lua's calls are dear here: tokens of a plain pointer are object names as stored.
-    local plain = not find(ptr, POINTER_UNPLAIN)
+    if not plain then
+        plain = not find(ptr, POINTER_UNPLAIN)
+    end
+    local tok
     while byte(ptr, i) == 47 do
         local j = find(ptr, '/', i + 1, true) or n + 1
-        local tok = sub(ptr, i + 1, j - 1)
+        tok = sub(ptr, i + 1, j - 1)
         parent = p
         if plain and byte(d, p) == 123 then
             p = member_value(d, p, tok)
@@ -746,11 +751,11 @@ local function get_node(d, ptr)
             p = pointer_step(d, p, tok)
         end
         if not p then
-            return nil, j > n and parent or nil
+            return nil, j > n and parent or nil, tok
         end
         i = j
     end
-    return p, parent
+    return p, parent, tok
 end
 
 -- cJSONUtils' decode_pointer_inplace, bug for bug: a plain byte is never copied down
@@ -849,9 +854,12 @@ local function steps_pointer(d, steps)
     return concat(parts)
 end
 
+-- The pointer; or nil and an error text. Also whether the proxy found it plain.
 local function spec_pointer(d, spec)
     local m = byte(spec, 1)
-    if m == 80 then
+    if m == 81 then
+        return sub(spec, 2), nil, true
+    elseif m == 80 then
         return sub(spec, 2)
     elseif m == 69 then
         return nil, sub(spec, 2)
@@ -1072,11 +1080,11 @@ local function open(key, spec, missing)
     elseif d == false then
         return nil, err(WRONGTYPE)
     end
-    local ptr, fail = spec_pointer(d, spec)
+    local ptr, fail, plain = spec_pointer(d, spec)
     if not ptr then
         return nil, err(fail)
     end
-    return d, (get_node(d, ptr))
+    return d, (get_node(d, ptr, plain))
 end
 
 local function open_array(key, spec, missing)
@@ -1098,11 +1106,11 @@ end
 -- 'X' the stored document itself (for the proxy), 'E' an error. nil when not found.
 local function read_spec(d, spec)
     local m = byte(spec, 1)
-    if m == 80 then
+    if m == 80 or m == 81 then
         if #spec == 1 then
             return render(d)
         end
-        local p = get_node(d, sub(spec, 2))
+        local p = get_node(d, sub(spec, 2), m == 81)
         return p and text_at(d, p)
     elseif m == 83 then
         local p = steps_node(d, decode_steps(spec, 2))
@@ -1128,7 +1136,7 @@ server.register_function('tp_json_set', function(keys, a)
     if not value then
         return err(fail)
     end
-    local ptr = spec_pointer(d or '', spec)
+    local ptr, _, plain = spec_pointer(d or '', spec)
     if d == nil then
         if ptr ~= '' then
             return err(E_NEW_NOT_ROOT)
@@ -1145,8 +1153,7 @@ server.register_function('tp_json_set', function(keys, a)
     end
     local found, pp, child
     if byte(ptr, 1) == 47 then -- the pointer's value is its parent's child: one walk finds both
-        found, pp = get_node(d, ptr)
-        child = match(ptr, '[^/]*$')
+        found, pp, child = get_node(d, ptr, plain)
     else
         local parent
         parent, child = split_pointer(ptr)

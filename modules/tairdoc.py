@@ -18,6 +18,7 @@ refused by the write and scalar commands.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache, wraps
 
 from tairproxy.dispatch import Call, Command, CommandError, wrong_arity
@@ -33,6 +34,17 @@ PATH_TO_POINTER = "ERR json path to json pointer fail"
 PATH_ILLEGAL = "ERR JSONPointer or JSONPath illegal"
 NOT_FOUND = "ERR pointer illegal or array index error or object type is not array or map"
 NOT_INTEGER = "ERR value is not an integer or out of range"
+
+
+# Bytes after which a pointer's tokens are not member names as stored (escapes, bytes the
+# stored form marks): the same class as POINTER_UNPLAIN in tairdoc.lua.
+_UNPLAIN = re.compile(rb'[~\x01-\x1f"\\{}\[\]]')
+
+
+def pointer_spec_of(pointer: bytes) -> bytes:
+    """'Q' for a pointer whose tokens Lua may compare as stored (a search Lua would make on
+    every call, made here once per cached path), else 'P'."""
+    return (b"P" if _UNPLAIN.search(pointer) else b"Q") + pointer
 
 
 def c_string(raw: bytes) -> bytes:
@@ -130,7 +142,7 @@ def pointer_spec(raw_path: bytes, exjson: bool) -> bytes:
     pointer = path_to_pointer(path)
     if pointer is None:
         return b"E" + PATH_TO_POINTER.encode()
-    return b"P" + pointer
+    return pointer_spec_of(pointer)
 
 
 def pointer_spec_now(raw_path: bytes, exjson: bool) -> bytes:
@@ -162,12 +174,12 @@ def get_spec(raw_path: bytes):
             return b"S" + encode_steps(steps), None
         return b"X", _query(selectors)
     if path[:1] == b"/" or path == b"":
-        return b"P" + path, None
+        return pointer_spec_of(path), None
     if path[:1] in (b".", b"["):
         pointer = path_to_pointer(path)
         if pointer is None:
             return b"E" + PATH_TO_POINTER.encode(), None
-        return b"P" + pointer, None
+        return pointer_spec_of(pointer), None
     return b"E" + PATH_ILLEGAL.encode(), None
 
 

@@ -93,21 +93,33 @@ class Batch:
         if len(calls) == 1:
             return calls[0].encode()
         keys: list[bytes] = []
-        argv: list[bytes] = [b"%d" % len(calls)]
-        names, counts = _NAMES, _COUNTS
+        argv: list[bytes] = []
+        header = [0]
+        names: dict[str, int] = {}
         for call in calls:
             call_keys, args = call.keys, call.args
             keys += call_keys
-            name = names.get(call.function) or names.setdefault(call.function, call.function.encode())
-            nargs = len(args)
-            argv += (name, counts[len(call_keys)], counts[nargs] if nargs < len(counts) else b"%d" % nargs, *args)
+            name = names.get(call.function)
+            if name is None:
+                name = names[call.function] = len(names)
+            nkeys, nargs = len(call_keys), len(args)
+            if nkeys < 255 and nargs < 255:
+                header += (name, nkeys, nargs)
+            else:  # a count past a byte travels as the call's first argument(s)
+                header += (name, min(nkeys, 255), min(nargs, 255))
+                if nkeys >= 255:
+                    argv.append(b"%d" % nkeys)
+                if nargs >= 255:
+                    argv.append(b"%d" % nargs)
+            argv += args
+        header[0] = len(names)
+        function_names = [_NAMES.get(f) or _NAMES.setdefault(f, f.encode()) for f in names]
         verb, function = (b"FCALL_RO", b"tp_batch_ro") if self.readonly else (b"FCALL", b"tp_batch")
-        return encode_command([verb, function, b"%d" % len(keys), *keys, *argv])
+        return encode_command([verb, function, b"%d" % len(keys), *keys, bytes(header), *function_names, *argv])
 
 
-# Function names and small counts as bytes, made once rather than for every call of a batch.
+# Function names as bytes, made once rather than for every batch.
 _NAMES: dict[str, bytes] = {}
-_COUNTS = tuple(b"%d" % n for n in range(256))
 
 
 def _call_size(call: Call) -> int:

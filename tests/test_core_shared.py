@@ -197,6 +197,9 @@ def test_a_batch_carries_calls_of_every_shape(proxy, raw, direct):
         ["EXZUNIONSTORE", "{s}u", "2", "{s}z1", "{s}z2"], ["EXSET", "{s}s", "v"],
         ["BF.MADD", "{s}bf", *[f"i{i}" for i in range(100)]], ["EXZRANGE", "{s}u", "0", "-1", "WITHSCORES"],
         ["EXHLEN", "{s}h"], ["EXGET", "{s}s"],
+        # counts past one byte of the batch's header: 300 arguments, then 260 keys
+        ["BF.MADD", "{s}bf2", *[f"j{i}" for i in range(300)]],
+        ["EXZUNIONSTORE", "{s}u2", "260", *["{s}z1", "{s}z2"] * 130], ["EXZRANGE", "{s}u2", "0", "-1"],
     ]
     alone = [raw(*c) for c in commands]
     assert not any(r.startswith(b"-") for r in alone), alone
