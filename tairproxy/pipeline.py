@@ -36,6 +36,13 @@ ERROR = 45  # '-'
 WRITE_BUFFER_HIGH = 1 << 20
 # A pass-through reply this far scanned but incomplete is forwarded as it stands.
 STREAM_MIN = 64 * 1024
+# A batch that holds this many calls when another client's call comes is written at once
+# instead of at the end of the loop turn. Reading 50 clients' commands takes a turn about
+# half a millisecond; written only then, every batch waits for the whole turn and Valkey
+# idles meanwhile, then the proxy idles while Valkey runs them all (a convoy: half of the
+# two cores idle under 50 unpipelined clients of EXSET). Written early, Valkey runs the
+# first calls while the proxy reads the rest. 8: the best of 4, 6, 8, 12, 16 measured.
+EARLY_WRITE_CALLS = 8
 
 
 class UpstreamPipeline(asyncio.Protocol):
@@ -117,6 +124,10 @@ class UpstreamPipeline(asyncio.Protocol):
         call = slot.call
         key = (call.readonly, slot_id)
         batch = self._open_batches.get(key)
+        if batch is not None and len(batch.calls) >= EARLY_WRITE_CALLS:
+            # Valkey starts on these while the turn's other clients are still read.
+            self._flush()
+            batch = None
         # A session may join a batch only if it sent nothing after the batch began:
         # its own commands must reach Valkey in its order.
         if (

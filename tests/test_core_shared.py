@@ -265,6 +265,34 @@ def test_a_batch_is_bounded_by_count(proxy, raw):
     assert sent_calls >= len(commands) // 2 and sent_batches >= sent_calls / MAX_CALLS
 
 
+def test_a_turn_of_many_clients_writes_its_calls_in_early_batches(proxy):
+    """Calls of many clients read in one loop turn do not wait for the turn's end: a batch
+    is written once it holds EARLY_WRITE_CALLS calls and another client's call comes, so
+    Valkey starts on them while the proxy reads the rest. Replies are unchanged."""
+    from tairproxy.pipeline import EARLY_WRITE_CALLS
+
+    clients = [RawClient(proxy.port) for _ in range(4 * EARLY_WRITE_CALLS)]
+    try:
+        for c in clients:  # each client's connection is set up before the turn is staged
+            assert c("EXSET", "early:warm", "v") == b"+OK\r\n"
+        counters = proxy.server.ctx.counters
+        batches, calls = counters.batches, counters.batched_calls
+        # Hold the proxy's loop while every client sends: it then reads them in one turn.
+        proxy.loop.call_soon_threadsafe(time.sleep, 0.5)
+        time.sleep(0.1)
+        for n, c in enumerate(clients):
+            c.send("EXSET", f"early:{n}", str(n))
+        assert [c.read() for c in clients] == [b"+OK\r\n"] * len(clients)
+        sent_batches, sent_calls = counters.batches - batches, counters.batched_calls - calls
+        assert sent_calls == len(clients)
+        assert sent_batches == len(clients) // EARLY_WRITE_CALLS
+        for n, c in enumerate(clients):
+            assert c("EXGET", f"early:{n}") == b"*2\r\n$%d\r\n%d\r\n:1\r\n" % (len(str(n)), n)
+    finally:
+        for c in clients:
+            c.close()
+
+
 def test_a_batch_is_bounded_by_bytes():
     """Big calls close a batch by their bytes (the client's command length stands in for a
     call's size; unknown, the call's arguments are measured)."""
