@@ -1123,7 +1123,7 @@ end
 
 -- ------------------------------------------------------------------ commands
 
--- JSON.SET. ARGV: spec, json, nxxx ('', 'NX', 'XX')
+-- JSON.SET. ARGV: spec, json, nxxx ('NX', 'XX'; '' or missing: neither)
 server.register_function('tp_json_set', function(keys, a)
     local key, spec, nxxx = keys[1], a[1], a[3]
     local d = doc_load(key)

@@ -199,13 +199,12 @@ def _set(name: str, ex: bool):
         if len(args) > 5:
             raise CommandError(wrong_arity(name).decode())
         spec = pointer_spec_now(args[2], ex)
-        nxxx = b""
-        if len(args) == 5:
-            option = c_string(args[4]).lower()
-            if option not in (b"nx", b"xx"):
-                raise CommandError(errors.SYNTAX)
-            nxxx = option.upper()
-        return Call("tp_json_set", [args[1]], [spec, c_string(args[3]), nxxx])
+        if len(args) < 5:  # tp_json_set reads a missing nxxx as ''
+            return Call("tp_json_set", [args[1]], [spec, c_string(args[3])])
+        option = c_string(args[4]).lower()
+        if option not in (b"nx", b"xx"):
+            raise CommandError(errors.SYNTAX)
+        return Call("tp_json_set", [args[1]], [spec, c_string(args[3]), option.upper()])
 
     return handler
 

@@ -200,9 +200,12 @@ end)
 -- The module opens the key for writing first in every one of these: a path that writes
 -- nothing still counts for WATCH (unchanged(), common.lua).
 
--- ARGV: deferred error, field, value, nxxx, vermode, verval, expmode, expms
+-- ARGV: deferred error, field, value, nxxx, vermode, verval, expmode, expms. EXHSET without
+-- options sends the first three (each argument costs Valkey an object and Lua a string):
+-- the others then read as ''.
 server.register_function('tp_exhset', function(keys, a)
     local key, field = keys[1], a[2]
+    local nxxx, vermode, verval = a[4], a[5], a[6]
     local st, version, _, exp = read(key, field)
     if st == WRONG then
         return unchanged(key, err(WRONGTYPE))
@@ -210,18 +213,18 @@ server.register_function('tp_exhset', function(keys, a)
         return unchanged(key, err(a[1]))
     end
     if st == FOUND then
-        if a[4] == 'NX' then
+        if nxxx == 'NX' then
             return unchanged(key, -1)
-        elseif stale(a[5], a[6], version) then
+        elseif stale(vermode, verval, version) then
             return unchanged(key, err(STALE))
         end
     else
-        if a[4] == 'XX' then
+        if nxxx == 'XX' then
             return unchanged(key, -1)
         end
         version = '0'
     end
-    store(key, field, next_version(a[5], a[6], version), a[3], option_ttl(a[7], a[8]), exp)
+    store(key, field, next_version(vermode, verval, version), a[3], option_ttl(a[7] or '', a[8]), exp)
     return st == FOUND and 0 or 1
 end)
 

@@ -115,17 +115,18 @@ def _arity(name: str) -> CommandError:
 
 
 def exhset(args: list[bytes]) -> Call:
+    if len(args) == 4:  # no options: tp_exhset reads the arguments left out as ''
+        return Call("tp_exhset", [args[1]], [b"", args[2], args[3]])
     deferred = b""
     expire = version = (b"", b"")
     nxxx = b""
-    if len(args) > 4:
-        try:
-            o = _scan_options(args, 4, nxxx=True, bounds=False)
-            expire = _expire_args(o)
-            version = _version_args(o)
-            nxxx = o.nxxx
-        except CommandError as exc:
-            deferred = exc.message.encode()
+    try:
+        o = _scan_options(args, 4, nxxx=True, bounds=False)
+        expire = _expire_args(o)
+        version = _version_args(o)
+        nxxx = o.nxxx
+    except CommandError as exc:
+        deferred = exc.message.encode()
     return Call("tp_exhset", [args[1]], [deferred, args[2], args[3], nxxx, *version, *expire])
 
 

@@ -75,29 +75,32 @@ local STALE = 'ERR update version is stale'
 local OVERFLOW = 'ERR increment or decrement would overflow'
 local MIN_MAX = 'ERR min or max is specified, but not valid'
 
--- ARGV: value, nxxx, vermode, verval, expmode, expms, flags, withversion
+-- ARGV: value, nxxx, vermode, verval, expmode, expms, flags, withversion. An EXSET without
+-- options sends the value alone (each argument costs Valkey an object and Lua a string):
+-- the others are then '' and withversion off.
 server.register_function('tp_exset', function(keys, a)
     local key = keys[1]
+    local nxxx, vermode, verval, expmode, flags = a[2], a[3] or '', a[4] or '', a[5] or '', a[7]
     local version = load_version(key)
     if version == nil then
-        if a[2] == 'XX' then
+        if nxxx == 'XX' then
             return unchanged(key, false)
         end
     elseif version == false then
         return unchanged(key, err(WRONGTYPE))
-    elseif a[2] == 'NX' then
+    elseif nxxx == 'NX' then
         return unchanged(key, false)
-    elseif stale(version, a[3], a[4]) then
+    elseif stale(version, vermode, verval) then
         return unchanged(key, err(STALE))
     end
     local new = version == nil
-    version = next_version(version, a[3], a[4])
+    version = next_version(version, vermode, verval)
     store(key, a[1], version)
-    if a[7] ~= '' then
-        set_flags(key, a[7])
+    if flags and flags ~= '' then
+        set_flags(key, flags)
     end
-    if not (new and a[5] == '') then -- a key just made has no TTL to remove
-        apply_expire(key, a[5], a[6])
+    if not (new and expmode == '') then -- a key just made has no TTL to remove
+        apply_expire(key, expmode, a[6] or '')
     end
     if a[8] == '1' then
         return int_reply(version)
@@ -105,7 +108,7 @@ server.register_function('tp_exset', function(keys, a)
     return OK
 end)
 
--- ARGV: withflags
+-- ARGV: withflags ('1'; missing: without)
 server.register_function{function_name = 'tp_exget', flags = {'no-writes'}, callback = function(keys, a)
     local cur = load(keys[1])
     if cur == nil then

@@ -22,6 +22,7 @@ import logging
 import sys
 from collections import deque
 from collections.abc import Callable
+from operator import itemgetter
 from time import perf_counter
 
 from tairproxy import blocking, local, pubsub, replies
@@ -36,6 +37,7 @@ from tairproxy.pubsub import Subscriptions
 from tairproxy.resp import Error, ProtocolError, encode_command, encode_reply, error_reply, scan_command
 
 log = logging.getLogger(__name__)
+_name_of = itemgetter(1)  # of a (end, name) span
 
 # A transaction aborted at queue time, as Valkey does for a command with bad arity.
 ABORTING_COMMAND = b"*1\r\n$5\r\nFCALL\r\n"
@@ -199,9 +201,8 @@ class ClientSession(asyncio.Protocol):
                 self.exact = True
                 self._dispatch(self._spans_then_exact(spans, end))
                 return
-            names = self.special_names
-            if self.in_multi or any(name in names for _, name in spans):
-                self._dispatch((e, name, None) for e, name in spans)
+            if self.in_multi or not self.special_names.isdisjoint(map(_name_of, spans)):
+                self._dispatch([(e, name, None) for e, name in spans])
             elif spans:
                 data = bytes(buf[:end]) if end < len(buf) else bytes(buf)
                 del buf[:end]

@@ -78,6 +78,20 @@ def test_exhset_exhget_basic(raw, direct):
     assert raw("EXHGET", "k", "bin\x00:\x1f") == bulk("a:b\x1f")
 
 
+def test_exhset_without_options_reads_as_options_that_change_nothing(raw):
+    """The plain form sends only field and value (tp_exhset reads the rest as ''): on a
+    field with a TTL and a version it does what EXHSET with VER 0 does."""
+    from tairproxy.modules.tairhash import exhset
+
+    assert exhset([b"EXHSET", b"k", b"f", b"v"]).args == [b"", b"f", b"v"]
+    for key, extra in (("plain", []), ("opts", ["VER", "0"])):
+        assert raw("EXHSET", key, "f", "a", "EX", "100") == i(1)
+        assert raw("EXHSET", key, "f", "b", *extra) == i(0)
+        assert raw("EXHGET", key, "f") == bulk("b")
+        assert raw("EXHVER", key, "f") == i(2)
+        assert raw("EXHTTL", key, "f") == i(-1)
+
+
 def test_exhset_arity_and_syntax(raw):
     assert raw("EXHSET", "k", "f") == arity("exhset")
     assert raw("EXHSET", "k") == arity("exhset")

@@ -70,6 +70,23 @@ def typed(raw):
 # ----------------------------------------------------------------- EXSET
 
 
+def test_exset_without_options_sends_the_value_alone_and_means_no_options(raw):
+    """The plain form leaves out the arguments tp_exset then reads as EXSET_OMITTED: they
+    must be what the option scan makes of no options. Behaviour matches both ways: a plain
+    EXSET on a key with a TTL, flags and version removes the TTL, keeps the flags, bumps
+    the version, as EXSET with options that change nothing does."""
+    from tairproxy.modules.tairstring import EXSET_OMITTED, _exset_with_options, exset
+
+    assert tuple(_exset_with_options([b"EXSET", b"k", b"v"]).args[1:]) == EXSET_OMITTED
+    assert exset([b"EXSET", b"k", b"v"]).args == [b"v"]
+    for key, extra in (("plain", []), ("opts", ["VER", "0"])):
+        assert raw("EXSET", key, "a", "FLAGS", "3", "EX", "100") == OK
+        assert raw("EXSET", key, "b", *extra) == OK
+        assert raw("EXGET", key, "WITHFLAGS") == exget("b", 2, 3)
+        assert raw("TTL", key) == i(-1)
+    assert raw("EXSET", "fresh", "v") == OK and raw("EXGET", "fresh") == exget("v", 1)
+
+
 def test_exset_options_any_order_and_case(raw):
     assert raw("EXSET", "k", "v", "withVersion", "Flags", "7", "px", "10000", "nX") == i(1)
     assert raw("EXGET", "k", "WiThFlAgS") == exget("v", 1, 7)
