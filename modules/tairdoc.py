@@ -36,7 +36,7 @@ NOT_FOUND = "ERR pointer illegal or array index error or object type is not arra
 NOT_INTEGER = "ERR value is not an integer or out of range"
 
 
-# Bytes after which a pointer's tokens are not member names as stored (escapes, bytes the
+# Bytes that keep a pointer's tokens from being member names as stored (escapes, bytes the
 # stored form marks): the same class as POINTER_UNPLAIN in tairdoc.lua.
 _UNPLAIN = re.compile(rb'[~\x01-\x1f"\\{}\[\]]')
 
