@@ -80,7 +80,8 @@ local MIN_MAX = 'ERR min or max is specified, but not valid'
 -- the others are then '' and withversion off.
 server.register_function('tp_exset', function(keys, a)
     local key = keys[1]
-    local nxxx, vermode, verval, expmode, flags = a[2], a[3] or '', a[4] or '', a[5] or '', a[7]
+    local nxxx, vermode, verval = a[2] or '', a[3] or '', a[4] or ''
+    local expmode, expms, flags = a[5] or '', a[6] or '', a[7] or ''
     local version = load_version(key)
     if version == nil then
         if nxxx == 'XX' then
@@ -96,11 +97,11 @@ server.register_function('tp_exset', function(keys, a)
     local new = version == nil
     version = next_version(version, vermode, verval)
     store(key, a[1], version)
-    if flags and flags ~= '' then
+    if flags ~= '' then
         set_flags(key, flags)
     end
     if not (new and expmode == '') then -- a key just made has no TTL to remove
-        apply_expire(key, expmode, a[6] or '')
+        apply_expire(key, expmode, expms)
     end
     if a[8] == '1' then
         return int_reply(version)

@@ -103,14 +103,14 @@ class Batch:
             if name is None:
                 name = names[call.function] = len(names)
             nkeys, nargs = len(call_keys), len(args)
-            if nkeys < 255 and nargs < 255:
-                header += (name, nkeys, nargs)
-            else:  # a count past a byte travels as the call's first argument(s)
-                header += (name, min(nkeys, 255), min(nargs, 255))
-                if nkeys >= 255:
-                    argv.append(b"%d" % nkeys)
-                if nargs >= 255:
-                    argv.append(b"%d" % nargs)
+            # A count past a byte is 255 in the header and travels as the call's first argument(s).
+            if nkeys >= 255:
+                argv.append(b"%d" % nkeys)
+                nkeys = 255
+            if nargs >= 255:
+                argv.append(b"%d" % nargs)
+                nargs = 255
+            header += (name, nkeys, nargs)
             argv += args
         header[0] = len(names)
         function_names = [_NAMES.get(f) or _NAMES.setdefault(f, f.encode()) for f in names]
