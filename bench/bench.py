@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -372,6 +373,7 @@ class Side:
     error: str | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
+    client_cpu_s: float | None = None  # redis-benchmark's own CPU over the run
 
 
 @dataclass
@@ -387,6 +389,10 @@ class Result:
     proxy_cpu_us_per_op: float | None = None
     valkey_cpu_us_per_op: float | None = None  # Valkey's CPU per command served through the proxy
     floor_valkey_cpu_us_per_op: float | None = None  # ... per function called directly (Lua floor)
+    # CPU per command of every process on each side (direct: Valkey + redis-benchmark; proxy:
+    # proxy + Valkey + redis-benchmark), direct's over the proxy's: the ratio the host would show
+    # if no core ever idled. A row whose ratio is near it is bound by work, not by waiting.
+    work_ratio: float | None = None
     anchors: dict[str, Side] = field(default_factory=dict)  # pass-through rows
     floor_command: str | None = None  # Tair rows: the library function called straight at Valkey
     floor: Side | None = None
@@ -448,9 +454,9 @@ def redis_benchmark(addr: UpstreamAddress, command: str, *, clients: int, reques
         target += ["-a", addr.password] + (["--user", addr.username] if addr.username else [])
     argv = ["redis-benchmark", *target, "-c", str(clients), "-n", str(requests), "-P", str(pipeline),
             "-r", str(keyspace), "-q", "--csv", *shlex.split(command)]
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _children_cpu_seconds()
     proc = subprocess.run(argv, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    seconds, client_cpu = time.perf_counter() - started, _children_cpu_seconds() - cpu_before
     # Error replies don't stop redis-benchmark (rate limited "Error from server" lines on stderr),
     # so a command that only fails for some keys still has to be caught here.
     errors = [line for line in (proc.stdout + proc.stderr).splitlines() if line.startswith("Error")]
@@ -461,7 +467,14 @@ def redis_benchmark(addr: UpstreamAddress, command: str, *, clients: int, reques
         return Side(error=f"redis-benchmark exit {proc.returncode}: {short(proc.stderr or proc.stdout)}")
     row = rows[-1]
     latency = {"p50_ms": float(row[4]), "p99_ms": float(row[6])} if len(row) >= 7 else {}
-    return Side(ops=float(row[1]), requests=requests, seconds=seconds, **latency)
+    return Side(ops=float(row[1]), requests=requests, seconds=seconds, client_cpu_s=client_cpu, **latency)
+
+
+def _children_cpu_seconds() -> float:
+    """CPU of the children reaped so far: around one redis-benchmark run, that run's (the proxy,
+    Valkey and the anchors are still running, so none of theirs is counted)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def lua_floor_command(command: str) -> str | None:
@@ -523,7 +536,10 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
     # Rounds alternate the sides (direct first, then proxy first...): a shared host's speed drifts
     # by tens of percent within minutes, so the row reports the round with the median ratio.
     def measure_direct(measured: dict[str, Any]) -> None:
+        valkey_cpu = CpuMeter(lambda: process_cpu_seconds(valkey_pid))
         measured["direct"] = redis_benchmark(direct, s.direct_command, requests=sized[0], **load)
+        if measured["direct"].ops:
+            measured["direct_valkey_cpu"] = valkey_cpu.per_op_us(sized[0])
 
     def measure_proxy(measured: dict[str, Any]) -> None:
         proxy_cpu, valkey_cpu = CpuMeter(proxy.cpu_seconds), CpuMeter(lambda: process_cpu_seconds(valkey_pid))
@@ -543,6 +559,7 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
     chosen = rounds[sorted(range(len(rounds)), key=ratios.__getitem__)[len(rounds) // 2]]
     r.direct, r.proxy = chosen["direct"], chosen["proxy"]
     r.proxy_cpu_us_per_op, r.valkey_cpu_us_per_op = chosen.get("proxy_cpu"), chosen.get("valkey_cpu")
+    r.work_ratio = _work_ratio(chosen, sized)
     if s.direct is None and s.max_added_p99_ms is None:
         for name, anchor in (anchors or {}).items():
             r.anchors[name] = (Side(error="not installed") if anchor is None
@@ -555,6 +572,19 @@ def run_scenario(s: Scenario, direct: UpstreamAddress, proxy: ProxyProcess, args
             if r.floor.ops:
                 r.floor_valkey_cpu_us_per_op = floor_cpu.per_op_us(sized[1])
     return r
+
+
+def _work_ratio(measured: dict[str, Any], sized: list[int]) -> float | None:
+    """Direct's CPU per command over the proxy path's, every process counted (Result.work_ratio)."""
+    direct, proxy = measured["direct"], measured["proxy"]
+    parts = (measured.get("direct_valkey_cpu"), direct.client_cpu_s, measured.get("proxy_cpu"),
+             measured.get("valkey_cpu"), proxy.client_cpu_s)
+    if any(part is None for part in parts):
+        return None
+    direct_valkey, direct_client, proxy_cpu, proxy_valkey, proxy_client = parts
+    direct_us = direct_valkey + direct_client / sized[0] * 1e6
+    proxy_us = proxy_cpu + proxy_valkey + proxy_client / sized[1] * 1e6
+    return direct_us / proxy_us if proxy_us else None
 
 
 @dataclass
@@ -612,7 +642,7 @@ def render_big(results: Sequence[BigResult], markdown: bool) -> str:
 # --- reporting ---------------------------------------------------------------------------------
 
 COLUMNS = ["scenario", "direct ops/s", "proxy ops/s", "ratio", "target", "met?", "haproxy", "twemproxy",
-           "Lua floor ops/s", "proxy/floor", "proxy CPU µs/op", "Valkey CPU µs/op (floor)"]
+           "Lua floor ops/s", "proxy/floor", "proxy CPU µs/op", "Valkey CPU µs/op (floor)", "work ratio"]
 LATENCY_COLUMNS = ["scenario", "direct p50 ms", "direct p99 ms", "proxy p50 ms", "proxy p99 ms", "p99 added ms",
                    "target", "met?"]
 
@@ -667,7 +697,7 @@ def table_rows(results: Sequence[Result]) -> list[list[str]]:
             side = "proxy" if r.proxy.error else "direct"
             na = f"n/a ({side} error: {r.error})"
             rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops), na, f"≥{r.target:.2f}", "",
-                         "", "", "", "", "", ""])
+                         "", "", "", "", "", "", ""])
             continue
         ratio = r.ratio
         cpu = "" if r.proxy_cpu_us_per_op is None else f"{r.proxy_cpu_us_per_op:.1f}"
@@ -682,7 +712,7 @@ def table_rows(results: Sequence[Result]) -> list[list[str]]:
             ratio_cell += f" ({min(r.round_ratios):.2f}–{max(r.round_ratios):.2f})"
         rows.append([r.name, fmt_ops(r.direct.ops), fmt_ops(r.proxy.ops), ratio_cell, goal, met,
                      _anchor_cell(r, "haproxy"), _anchor_cell(r, "twemproxy"), *_floor_cells(r), cpu,
-                     _valkey_cpu_cell(r)])
+                     _valkey_cpu_cell(r), "" if r.work_ratio is None else f"{r.work_ratio:.2f}"])
     return rows
 
 
