@@ -683,7 +683,7 @@ def latency_rows(results: Sequence[Result]) -> list[list[str]]:
             rows.append([r.name, "", "", "", "", f"n/a ({r.error or 'no latency columns'})", "", "", "", ""])
             continue
         added = r.proxy.p99_ms - r.direct.p99_ms
-        floor = r.floor.p99_ms if r.floor is not None and r.floor.p99_ms is not None else None
+        floor = r.floor.p99_ms if r.floor is not None else None
         rows.append([r.name, f"{r.direct.p50_ms:.3f}", f"{r.direct.p99_ms:.3f}", f"{r.proxy.p50_ms:.3f}",
                      f"{r.proxy.p99_ms:.3f}", f"{added:+.3f}", f"≤{r.max_added_p99_ms:.2f}",
                      "yes" if added <= r.max_added_p99_ms else "no",

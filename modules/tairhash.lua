@@ -205,7 +205,8 @@ end)
 -- the others then read as ''.
 server.register_function('tp_exhset', function(keys, a)
     local key, field = keys[1], a[2]
-    local nxxx, vermode, verval = a[4], a[5], a[6]
+    local nxxx, vermode, verval = a[4] or '', a[5] or '', a[6] or ''
+    local expmode, expms = a[7] or '', a[8] or ''
     local st, version, _, exp = read(key, field)
     if st == WRONG then
         return unchanged(key, err(WRONGTYPE))
@@ -224,7 +225,7 @@ server.register_function('tp_exhset', function(keys, a)
         end
         version = '0'
     end
-    store(key, field, next_version(vermode, verval, version), a[3], option_ttl(a[7] or '', a[8]), exp)
+    store(key, field, next_version(vermode, verval, version), a[3], option_ttl(expmode, expms), exp)
     return st == FOUND and 0 or 1
 end)
 
